@@ -1,0 +1,125 @@
+"""Normalisation of identifiers before comparison: scripts, diacritics, dates of birth.
+
+The same person's name reaches different agencies written in different scripts and spellings
+(``Юлия Ковальчук``, ``Yuliia Kovalchuk``, ``Julija Koval'chuk``). Before any comparison every name
+goes through :func:`normalise_name`:
+
+1. Unicode NFKC (compatibility forms, full-width letters) and case folding;
+2. transliteration of every script to ASCII with :mod:`anyascii` (ISC licence, maintained; it
+   covers Cyrillic, Greek, Arabic, Devanagari, CJK, …). Transliteration is *many-to-one and lossy*:
+   it makes names comparable, not identical — the fuzzy and phonetic comparison levels absorb the rest;
+3. diacritics are removed as part of (2) (``ü`` → ``u``, ``ł`` → ``l``, ``ß`` → ``ss``);
+4. everything that is not a letter becomes a space (apostrophes and hyphens join the parts:
+   ``O'Neil`` → ``ONEIL``, ``Abu-Bakr`` → ``ABUBAKR``), runs of spaces collapse, upper case.
+
+A phonetic code (NYSIIS, from :mod:`jellyfish`, chosen over Soundex because it keeps more of the
+name and handles the vowel changes typical of transliteration) is computed on the normalised form.
+
+Dates of birth are normalised by :func:`normalise_dob` to ``YYYY-MM-DD`` strings without calendar
+validation (``1990-02-30`` is a plausible typo and must still compare with ``1990-02-03``).
+Placeholder dates — 1 January, the value many registries enter when only the year is known — are
+flagged so the model gives an exact match on them less weight than a match on a full date.
+
+All functions here work on *unique* values; callers map results back to rows.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import jellyfish
+from anyascii import anyascii
+
+_NON_LETTER = re.compile(r"[^A-Z ]+")
+_JOINERS = re.compile(r"['’ʼ`´\-‐‑]")
+_SPACES = re.compile(r"\s+")
+_DIGITS = re.compile(r"\d+")
+
+PLACEHOLDER_MONTH_DAY = ("01", "01")
+
+
+@lru_cache(maxsize=500_000)
+def normalise_name(value: object) -> str | None:
+    """Return the comparison form of a name, or ``None`` when nothing usable is left.
+
+    Parameters
+    ----------
+    value : object
+        A name in any script; ``None``/NaN and blank strings give ``None``.
+    """
+    if value is None or not isinstance(value, str):
+        return None
+    text = unicodedata.normalize("NFKC", value).casefold()
+    text = anyascii(text).upper()
+    text = _JOINERS.sub("", text)
+    text = _NON_LETTER.sub(" ", text)
+    text = _SPACES.sub(" ", text).strip()
+    return text or None
+
+
+@lru_cache(maxsize=500_000)
+def phonetic(value: str | None) -> str | None:
+    """NYSIIS code of a normalised name (multi-part names: code of each part, joined by a space)."""
+    if not value:
+        return None
+    return " ".join(jellyfish.nysiis(part) for part in value.split(" ") if part) or None
+
+
+def normalise_dob(value: object) -> str | None:
+    """Return a date of birth as ``YYYY-MM-DD`` (no calendar check) or ``None``.
+
+    Accepts ISO dates (``1990-05-12``, with or without a time part), compact ``19900512``, and
+    ``DD/MM/YYYY`` or ``DD.MM.YYYY`` (the European order; ``MM/DD`` is not guessed — the comparison
+    level for day/month swaps catches it). Anything else is treated as unknown.
+    """
+    if value is None:
+        return None
+    if hasattr(value, "strftime"):
+        try:
+            return value.strftime("%Y-%m-%d")
+        except ValueError:
+            return None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()[:10]
+    parts = _DIGITS.findall(text)
+    if len(parts) == 1 and len(parts[0]) == 8:
+        y, m, d = parts[0][:4], parts[0][4:6], parts[0][6:]
+    elif len(parts) == 3 and len(parts[0]) == 4:
+        y, m, d = parts
+    elif len(parts) == 3 and len(parts[2]) == 4:
+        d, m, y = parts
+    else:
+        return None
+    if len(y) != 4 or not (1 <= len(m) <= 2) or not (1 <= len(d) <= 2):
+        return None
+    return f"{y}-{int(m):02d}-{int(d):02d}"
+
+
+def is_placeholder_dob(dob: str | None) -> bool:
+    """True for 1 January, the usual placeholder when only the year of birth is known."""
+    return bool(dob) and dob[5:7] == PLACEHOLDER_MONTH_DAY[0] and dob[8:10] == PLACEHOLDER_MONTH_DAY[1]
+
+
+def normalise_code(value: object) -> str | None:
+    """Upper-case, trimmed code (sex, citizenship) or ``None``."""
+    if value is None or not isinstance(value, str):
+        return None
+    text = value.strip().upper()
+    return text or None
+
+
+def normalise_text(value: object) -> str | None:
+    """Comparison form of a free-text extra field (addresses, places): like names, digits kept."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        if isinstance(value, float) and value != value:  # NaN
+            return None
+        value = str(value)
+    text = anyascii(unicodedata.normalize("NFKC", value).casefold()).upper()
+    text = re.sub(r"[^A-Z0-9 ]+", " ", text)
+    text = _SPACES.sub(" ", text).strip()
+    return text or None
