@@ -1,0 +1,387 @@
+"""Statistical disclosure control for published count tables.
+
+Three rules, applied to every published table (see ``docs/statistics.md``):
+
+1. **Threshold (primary suppression).** A cell counting 1 .. ``threshold - 1`` people is not
+   released; it is shown as ``"<threshold>"`` (``"<11"`` by default). Zeros are released as 0.
+2. **Secondary suppression.** Wherever margins (totals) are published, a single suppressed cell in a
+   row, column or any other line of the table could be recovered by subtraction. Further cells are
+   suppressed (shown as ``"x"``) until an attacker who knows every published cell and every margin,
+   and that a primary cell lies in 1 .. ``threshold - 1``, can only bound each suppressed cell to an
+   interval at least ``protection`` wide. This is checked by linear programming
+   (:func:`audit_suppression`: for each suppressed cell, minimise and maximise its value subject to the
+   table's additivity constraints, with scipy's HiGHS solver) and the suppression is extended until the
+   audit passes.
+3. **Rounding.** Released cells are rounded to a multiple of ``rounding`` (5 by default); a non-zero
+   cell never rounds to a value below the threshold (it goes to the first multiple at or above it), so
+   no released figure lies in 1 .. ``threshold - 1``.
+
+Assumptions and caveats
+-----------------------
+* A table is a full cross-classification of flat variables with *every* margin (the cube): for each
+  variable, the categories sum to its ``TOTAL`` category. Hierarchical classifications (region within
+  country) must be published as separate tables; linked tables that share a margin are protected
+  one by one (their common margins are equal, so a pattern that is safe in each table does not become
+  unsafe through the shared margin alone, but differencing between tables that *nest* is not checked).
+* The audit assumes the attacker knows the *unrounded* published values, which is stricter than
+  what is released.
+* The secondary suppression is a greedy heuristic (cheapest cell in an exposed line, cost = the cell's
+  count); it is not an optimal (minimum-loss) pattern as produced by tau-Argus' optimal method, but it
+  is verified by the exact LP audit.
+* Across periods: with ``consistent_axis`` the same pattern of suppressed categories is used in every
+  period (the union of the periods' patterns), so a series never reveals a cell by changing pattern.
+
+References
+----------
+Hundepool, A. et al. (2012). *Statistical Disclosure Control*. Wiley, ch. 4 (magnitude and frequency
+tables; secondary suppression; the LP "attacker" audit).
+de Wolf, P.-P. (2002). HiTaS: a heuristic approach to cell suppression in hierarchical tables.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lantern.errors import LanternError, Problem
+
+TOTAL = "TOTAL"
+
+PUBLISHED = "published"
+PRIMARY = "primary"
+SECONDARY = "secondary"
+
+
+@dataclass(frozen=True)
+class SDCRules:
+    """Parameters of the disclosure control.
+
+    Parameters
+    ----------
+    threshold : int
+        Cells counting 1 .. ``threshold - 1`` are suppressed (CTDC and PCORnet use 11; default 11).
+    rounding : int
+        Released cells are rounded to a multiple of this base (1 = no rounding; default 5).
+    protection : int
+        Minimum width of the interval an attacker can infer for any suppressed cell (default 5).
+        Must be at most ``threshold - 2`` (a primary cell is known to lie in 1 .. threshold-1).
+    enabled : bool
+        ``False`` releases exact counts (``--sdc none``: for internal use only, never for publication).
+    """
+
+    threshold: int = 11
+    rounding: int = 5
+    protection: int = 5
+    enabled: bool = True
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.threshold < 1:
+            problems.append(Problem("must be at least 1", field="threshold"))
+        if self.rounding < 1:
+            problems.append(Problem("must be at least 1", field="rounding"))
+        if self.protection < 0:
+            problems.append(Problem("must be zero or more", field="protection"))
+        if self.threshold >= 3 and self.protection > self.threshold - 2:
+            problems.append(
+                Problem(
+                    f"must be at most threshold - 2 = {self.threshold - 2}: a suppressed cell is already "
+                    "known to lie in 1 .. threshold-1",
+                    field="protection",
+                )
+            )
+        if problems:
+            raise LanternError(problems)
+
+    @classmethod
+    def none(cls) -> SDCRules:
+        """No disclosure control (internal use)."""
+        return cls(threshold=1, rounding=1, protection=0, enabled=False)
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> SDCRules:
+        """Build from a spec's ``sdc:`` block (unknown keys are refused)."""
+        data = dict(data or {})
+        known = {"threshold", "rounding", "protection", "enabled"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise LanternError(
+                [Problem(f"unknown disclosure-control setting; known: {', '.join(sorted(known))}", field=k) for k in unknown]
+            )
+        try:
+            return cls(**{k: (bool(v) if k == "enabled" else int(v)) for k, v in data.items()})
+        except (TypeError, ValueError) as exc:
+            raise LanternError(f"disclosure-control settings must be integers: {exc}", field="sdc") from exc
+
+
+@dataclass
+class ProtectedArray:
+    """Result of :func:`protect_array`.
+
+    Attributes
+    ----------
+    counts : ndarray of int
+        The true counts (cube with totals at the last index of every axis).
+    status : ndarray of str
+        ``published``, ``primary`` or ``secondary`` per cell.
+    released : ndarray of float
+        The released (rounded) value, NaN where suppressed.
+    intervals : ndarray, shape (n_suppressed, 2)
+        The attacker's feasible interval for each suppressed cell (flat order of ``np.flatnonzero``).
+    """
+
+    counts: np.ndarray
+    status: np.ndarray
+    released: np.ndarray
+    intervals: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    rules: SDCRules = field(default_factory=SDCRules)
+
+    @property
+    def suppressed(self) -> np.ndarray:
+        return self.status != PUBLISHED
+
+    def display(self) -> np.ndarray:
+        """Strings as published: a number, ``"<threshold>"`` or ``"x"``."""
+        out = np.empty(self.counts.shape, dtype=object)
+        for idx in np.ndindex(self.counts.shape):
+            s = self.status[idx]
+            if s == PRIMARY:
+                out[idx] = f"<{self.rules.threshold}"
+            elif s == SECONDARY:
+                out[idx] = "x"
+            else:
+                out[idx] = str(int(self.released[idx]))
+        return out
+
+
+def cube_lines(shape: tuple[int, ...]) -> list[np.ndarray]:
+    """Additivity constraints of a cube whose last index on every axis is the total.
+
+    Each line is an array of flat indices: the members first, the total last.
+    """
+    lines = []
+    for axis, n in enumerate(shape):
+        others = [range(s) for i, s in enumerate(shape) if i != axis]
+        for rest in itertools.product(*others):
+            idx = []
+            for k in range(n):
+                full = list(rest)
+                full.insert(axis, k)
+                idx.append(np.ravel_multi_index(tuple(full), shape))
+            lines.append(np.array(idx, dtype=np.int64))
+    return lines
+
+
+def check_additive(counts: np.ndarray) -> None:
+    """Refuse a cube whose totals are not the sums of their members."""
+    for axis in range(counts.ndim):
+        members = np.take(counts, range(counts.shape[axis] - 1), axis=axis).sum(axis=axis)
+        total = np.take(counts, counts.shape[axis] - 1, axis=axis)
+        if not np.array_equal(members, total):
+            raise LanternError(
+                "the table's totals are not the sums of their categories", field=f"axis {axis}", record="table"
+            )
+
+
+def round_released(values: np.ndarray, rules: SDCRules) -> np.ndarray:
+    """Round to a multiple of ``rules.rounding`` (half up), never into 1 .. threshold-1."""
+    base = rules.rounding
+    out = np.floor(values / base + 0.5) * base
+    if rules.enabled and rules.threshold > 1:
+        floor_value = math.ceil(rules.threshold / base) * base
+        out = np.where((values > 0) & (out < floor_value), floor_value, out)
+    return out
+
+
+def audit_suppression(
+    counts: np.ndarray,
+    suppressed: np.ndarray,
+    primary: np.ndarray,
+    rules: SDCRules,
+    *,
+    only: np.ndarray | None = None,
+) -> np.ndarray:
+    """The attacker's feasible interval for every suppressed cell.
+
+    For each suppressed cell the value is minimised and maximised subject to: every line of the cube
+    adds up, published cells take their true values, primary cells lie in ``1 .. threshold-1`` and
+    secondary cells are non-negative (scipy ``linprog``, HiGHS).
+
+    ``only`` (a boolean mask like ``suppressed``) limits the LPs to those cells; the others get NaN.
+
+    Returns
+    -------
+    ndarray, shape (n_suppressed, 2)
+        ``[lo, hi]`` per suppressed cell in ``np.flatnonzero(suppressed)`` order (``hi`` may be inf).
+    """
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+
+    flat_counts = counts.ravel().astype(float)
+    supp_flat = np.flatnonzero(suppressed.ravel())
+    if supp_flat.size == 0:
+        return np.zeros((0, 2))
+    var_of = {c: i for i, c in enumerate(supp_flat)}
+    rows, cols, vals, rhs = [], [], [], []
+    r = 0
+    for line in cube_lines(counts.shape):
+        coef = np.ones(line.size)
+        coef[-1] = -1.0  # members - total = 0
+        in_supp = [k for k, c in enumerate(line) if c in var_of]
+        if not in_supp:
+            continue
+        b = 0.0
+        for k, c in enumerate(line):
+            if c in var_of:
+                rows.append(r)
+                cols.append(var_of[c])
+                vals.append(coef[k])
+            else:
+                b -= coef[k] * flat_counts[c]
+        rhs.append(b)
+        r += 1
+    a_eq = coo_matrix((vals, (rows, cols)), shape=(r, supp_flat.size)).tocsr()
+    prim_flat = primary.ravel()[supp_flat]
+    upper = max(rules.threshold - 1, 1)
+    bounds = [(1.0, float(upper)) if p else (0.0, None) for p in prim_flat]
+    out = np.full((supp_flat.size, 2), np.nan)
+    todo = range(supp_flat.size) if only is None else np.flatnonzero(only.ravel()[supp_flat])
+    for i in todo:
+        c = np.zeros(supp_flat.size)
+        c[i] = 1.0
+        lo = linprog(c, A_eq=a_eq, b_eq=rhs, bounds=bounds, method="highs")
+        hi = linprog(-c, A_eq=a_eq, b_eq=rhs, bounds=bounds, method="highs")
+        out[i, 0] = lo.fun if lo.status == 0 else -np.inf
+        out[i, 1] = -hi.fun if hi.status == 0 else np.inf
+    return out
+
+
+def _pick(line: np.ndarray, supp: np.ndarray, flat_counts: np.ndarray) -> int | None:
+    """Cheapest unsuppressed member of a line to suppress next (positive cells first, total last)."""
+    members = line[:-1]
+    free = members[~supp[members]]
+    if free.size:
+        positive = free[flat_counts[free] > 0]
+        pool = positive if positive.size else free
+        return int(pool[np.lexsort((pool, flat_counts[pool]))][0])
+    total = line[-1]
+    return None if supp[total] else int(total)
+
+
+def protect_array(
+    counts: np.ndarray, rules: SDCRules | None = None, *, consistent_axis: int | None = None, audit: bool = True
+) -> ProtectedArray:
+    """Apply threshold, secondary suppression (LP-audited) and rounding to a cube.
+
+    Parameters
+    ----------
+    counts : ndarray of int
+        Cube of counts; the last index of every axis is that axis' total.
+    rules : SDCRules
+    consistent_axis : int, optional
+        Axis of the period: the suppression pattern of the other axes is kept the same in every period.
+    audit : bool
+        Run the LP audit and extend suppression until it passes (default True). ``False`` keeps only the
+        line rule (at least two suppressed cells in every line), which is not always sufficient.
+
+    Raises
+    ------
+    LanternError
+        If the audit cannot be satisfied (nothing is released then).
+    """
+    rules = rules or SDCRules()
+    counts = np.asarray(counts, dtype=np.int64)
+    if (counts < 0).any():
+        raise LanternError("counts must be non-negative", record="table")
+    check_additive(counts)
+    status = np.full(counts.shape, PUBLISHED, dtype=object)
+    if not rules.enabled:
+        return ProtectedArray(counts, status, counts.astype(float), rules=rules)
+    flat = counts.ravel()
+    primary = (flat > 0) & (flat < rules.threshold)
+    supp = primary.copy()
+    lines = cube_lines(counts.shape)
+    lines_of: dict[int, list[np.ndarray]] = {}
+    for line in lines:
+        for c in line:
+            lines_of.setdefault(int(c), []).append(line)
+    intervals = np.zeros((0, 2))
+    passed = np.zeros(flat.size, dtype=bool)
+    interval_of: dict[int, np.ndarray] = {}
+    for _round in range(10_000):
+        changed = True
+        while changed:
+            changed = False
+            for line in lines:
+                if supp[line].sum() == 1:
+                    pick = _pick(line, supp, flat)
+                    if pick is not None:
+                        supp[pick] = True
+                        changed = True
+            if consistent_axis is not None:
+                cube = supp.reshape(counts.shape)
+                n = counts.shape[consistent_axis]
+                body = np.take(cube, range(n - 1), axis=consistent_axis)
+                union = body.any(axis=consistent_axis, keepdims=True)
+                new_body = np.broadcast_to(union, body.shape)
+                if not np.array_equal(new_body, body):
+                    index = [slice(None)] * counts.ndim
+                    index[consistent_axis] = slice(0, n - 1)
+                    cube[tuple(index)] = new_body
+                    supp = cube.ravel()
+                    changed = True
+        if not audit or not supp.any():
+            break
+        # adding suppression only widens intervals, so a cell that passed stays passed
+        todo = supp & ~passed
+        new = audit_suppression(
+            counts, supp.reshape(counts.shape), primary.reshape(counts.shape), rules, only=todo.reshape(counts.shape)
+        )
+        supp_idx = np.flatnonzero(supp)
+        known_new = ~np.isnan(new[:, 0])
+        interval_of.update({int(c): new[k] for k, c in enumerate(supp_idx) if known_new[k]})
+        width = new[:, 1] - new[:, 0]
+        ok = known_new & (width >= rules.protection - 1e-9)
+        passed[supp_idx[ok]] = True
+        failing = supp_idx[known_new & ~ok]
+        if failing.size == 0:
+            intervals = np.array([interval_of[int(c)] for c in supp_idx]).reshape(-1, 2)
+            break
+        added = False
+        for cell in failing:
+            # extend the cheapest line through the failing cell
+            best = None
+            for line in lines_of[int(cell)]:
+                pick = _pick(line, supp, flat)
+                if pick is not None and (best is None or (flat[pick], pick) < (flat[best], best)):
+                    best = pick
+            if best is None:
+                # every line through the cell is suppressed: the cell is pinned through its
+                # neighbours, so open the cheapest line through any suppressed neighbour
+                neighbours = {int(c) for line in lines_of[int(cell)] for c in line if supp[c]}
+                for nb in sorted(neighbours):
+                    for line in lines_of[nb]:
+                        pick = _pick(line, supp, flat)
+                        if pick is not None and (best is None or (flat[pick], pick) < (flat[best], best)):
+                            best = pick
+            if best is None:
+                free = np.flatnonzero(~supp)
+                if free.size:
+                    best = int(free[np.lexsort((free, flat[free]))][0])
+            if best is not None and not supp[best]:
+                supp[best] = True
+                added = True
+        if not added:
+            raise LanternError(
+                "disclosure control failed: a suppressed cell stays recoverable even with every cell suppressed",
+                record="table",
+            )
+    status_flat = status.ravel()
+    status_flat[supp & ~primary] = SECONDARY
+    status_flat[primary] = PRIMARY
+    status = status_flat.reshape(counts.shape)
+    released = np.where(supp.reshape(counts.shape), np.nan, round_released(counts.astype(float), rules))
+    return ProtectedArray(counts, status, released, intervals, rules)

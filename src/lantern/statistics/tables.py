@@ -1,0 +1,353 @@
+"""Harmonised count tables computed with DuckDB over the flat assessment format.
+
+Unit of count
+-------------
+A *person* (``subject_ref``; an assessment without one counts as its own person) is counted **once**,
+in the cells of their **first** assessment in the data (date, country, citizenship, sex, age, sector…:
+the registration, as in Eurostat's "registered victims" of the year of registration). A person's flags
+(``vulnerable``, ``presumed_victim``, ``identified_victim``) are true if any of their assessments set
+them. Every table is therefore additive (categories sum to their totals), which the disclosure control
+relies on.
+
+Population ``tcn`` keeps persons whose citizenship is known and not an EU member state (the standard's
+``countries`` flags); ``all`` keeps everyone (e.g. for Eurostat's victims of every citizenship).
+
+Missing categories are counted under ``UNK`` (unknown), never dropped.
+
+Flags
+-----
+``vulnerable`` and ``presumed_victim`` come from :func:`lantern.screening.screen_batch`. If the data
+already carries them as columns (a flagged export, or the benchmark's synthetic file) they are used as
+they are; otherwise the assessments are screened first (which needs ``lantern.screening``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lantern.errors import LanternError, Problem
+from lantern.statistics import _std
+from lantern.statistics.sdc import TOTAL, ProtectedArray, SDCRules, protect_array
+from lantern.statistics.spec import MEASURES, Spec, TableSpec
+
+UNKNOWN = "UNK"
+FLAG_COLUMNS = ("vulnerable", "presumed_victim", "identified_victim")
+BASE_COLUMNS = ("assessment_id", "subject_ref", "interview_date", "citizenship")
+ATTRIBUTE_COLUMNS = (
+    "country_of_interview",
+    "region",
+    "citizenship",
+    "sex",
+    "age",
+    "exploitation_form",
+    "sector",
+    "legal_status",
+    "education",
+    "agency",
+    "standard_version",
+)
+
+
+def _find_assessments(data: str | Path) -> Path:
+    path = Path(data)
+    if path.is_dir():
+        for name in ("assessments.parquet", "assessments.csv"):
+            if (path / name).is_file():
+                return path / name
+        raise LanternError("no assessments.parquet or assessments.csv in the data directory", record=str(path))
+    if path.is_file():
+        return path
+    raise LanternError("no such data directory or file", record=str(path))
+
+
+def _read_sql(path: Path) -> str:
+    quoted = str(path).replace("'", "''")
+    if path.suffix == ".csv":
+        return f"read_csv('{quoted}', header=true, auto_detect=true)"
+    if path.suffix == ".parquet":
+        return f"read_parquet('{quoted}')"
+    raise LanternError("unsupported file type (use .parquet or .csv)", record=str(path))
+
+
+class Dataset:
+    """Assessments loaded into DuckDB, one row per person (see the module notes).
+
+    Parameters
+    ----------
+    data : path or DataFrame
+        The simulator's output directory, an ``assessments`` Parquet/CSV file, or a pandas/Polars frame
+        in the flat assessment format.
+    screen : bool
+        Run :func:`lantern.screening.screen_batch` when the flag columns are missing (default True).
+    threads : int, optional
+        DuckDB threads (default: DuckDB's own choice).
+    """
+
+    def __init__(self, data: Any, *, screen: bool = True, threads: int | None = None):
+        import duckdb
+
+        self.con = duckdb.connect()
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        self.source = "frame"
+        if isinstance(data, str | Path):
+            path = _find_assessments(data)
+            self.source = str(path)
+            self.con.execute(f"CREATE VIEW raw_assessments AS SELECT * FROM {_read_sql(path)}")  # noqa: S608 (path quoted)
+        else:
+            frame = data
+            self.con.register("raw_frame", frame)
+            self.con.execute("CREATE VIEW raw_assessments AS SELECT * FROM raw_frame")
+        cols = [r[0] for r in self.con.execute("DESCRIBE raw_assessments").fetchall()]
+        missing = [c for c in BASE_COLUMNS if c not in cols]
+        if missing:
+            raise LanternError(
+                [Problem("required column missing from the assessments", field=c, record=self.source) for c in missing]
+            )
+        self.columns = set(cols)
+        if not {"vulnerable", "presumed_victim"} <= self.columns:
+            if not screen:
+                raise LanternError(
+                    "the assessments carry no 'vulnerable'/'presumed_victim' flags and screening was turned off",
+                    record=self.source,
+                )
+            self._screen()
+        self._build_persons()
+
+    def _screen(self) -> None:
+        try:
+            from lantern.screening import screen_batch  # type: ignore[attr-defined]
+        except ImportError as exc:
+            raise LanternError(
+                "the assessments carry no 'vulnerable'/'presumed_victim' columns and lantern.screening is "
+                "not available to compute them",
+                record=self.source,
+            ) from exc
+        frame = self.con.execute("SELECT * FROM raw_assessments").pl()
+        flags = screen_batch(frame).select(["assessment_id", "vulnerable", "presumed_victim"])
+        self.con.register("screen_flags", flags)
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE flagged AS SELECT r.* EXCLUDE (vulnerable, presumed_victim), "
+            "f.vulnerable, f.presumed_victim FROM raw_assessments r JOIN screen_flags f USING (assessment_id)"
+            if {"vulnerable", "presumed_victim"} & self.columns
+            else "CREATE OR REPLACE TEMP TABLE flagged AS SELECT r.*, f.vulnerable, f.presumed_victim "
+            "FROM raw_assessments r JOIN screen_flags f USING (assessment_id)"
+        )
+        self.con.execute("CREATE OR REPLACE VIEW raw_assessments_flagged AS SELECT * FROM flagged")
+        self.columns |= {"vulnerable", "presumed_victim"}
+        self._raw = "raw_assessments_flagged"
+
+    def _build_persons(self) -> None:
+        raw = getattr(self, "_raw", "raw_assessments")
+        key = "strftime(CAST(interview_date AS DATE), '%Y-%m-%d') || CAST(assessment_id AS VARCHAR)"
+        parts = [
+            "coalesce(CAST(subject_ref AS VARCHAR), 'a:' || CAST(assessment_id AS VARCHAR)) AS person",
+            "min(CAST(interview_date AS DATE)) AS interview_date",
+        ]
+        for col in ATTRIBUTE_COLUMNS:
+            if col in self.columns:
+                cast = "INTEGER" if col == "age" else "VARCHAR"
+                parts.append(f"arg_min(CAST({col} AS {cast}), k) AS {col}")
+            else:
+                parts.append(f"CAST(NULL AS {'INTEGER' if col == 'age' else 'VARCHAR'}) AS {col}")
+        for flag in FLAG_COLUMNS:
+            if flag in self.columns:
+                parts.append(f"coalesce(bool_or(CAST({flag} AS BOOLEAN)), false) AS {flag}")
+            else:
+                parts.append(f"CAST(NULL AS BOOLEAN) AS {flag}")
+        sql = f"CREATE OR REPLACE TEMP TABLE persons AS SELECT {', '.join(parts)} FROM (SELECT *, {key} AS k FROM {raw}) GROUP BY 1"  # noqa: S608
+        self.con.execute(sql)
+        bad = self.con.execute("SELECT count(*) FROM persons WHERE interview_date IS NULL").fetchone()[0]
+        if bad:
+            raise LanternError(f"{bad} person(s) have no interview date", field="interview_date", record=self.source)
+        self.data_versions = sorted(
+            str(v[0]) for v in self.con.execute("SELECT DISTINCT standard_version FROM persons WHERE standard_version IS NOT NULL").fetchall()
+        )
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.con.close()
+
+
+def _sql_list(values: Any) -> str:
+    return "(" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + ")"
+
+
+def _band_labels(bands: tuple[int, ...]) -> list[str]:
+    labels = []
+    for i, lo in enumerate(bands):
+        labels.append(f"{lo}-{bands[i + 1] - 1}" if i + 1 < len(bands) else f"{lo}+")
+    return labels
+
+
+def variable_sql(var: str, spec: TableSpec, eu: frozenset[str]) -> str:
+    """SQL expression (over the ``persons`` table) of a breakdown variable."""
+    if var == "period":
+        fmt = {
+            "year": "strftime(interview_date, '%Y')",
+            "quarter": "strftime(interview_date, '%Y') || '-Q' || CAST(quarter(interview_date) AS VARCHAR)",
+            "month": "strftime(interview_date, '%Y-%m')",
+        }[spec.period]
+        return fmt
+    if var == "country":
+        return f"coalesce(country_of_interview, '{UNKNOWN}')"
+    if var == "citizenship_group":
+        return (
+            f"CASE WHEN citizenship IS NULL THEN '{UNKNOWN}' WHEN citizenship = country_of_interview THEN 'REPORTING' "
+            f"WHEN citizenship IN {_sql_list(sorted(eu))} THEN 'OTHER_EU' ELSE 'NON_EU' END"
+        )
+    if var == "age_band":
+        labels = _band_labels(spec.age_bands)
+        whens = " ".join(
+            f"WHEN age >= {lo} THEN '{label}'" for lo, label in reversed(list(zip(spec.age_bands, labels, strict=True)))
+        )
+        return f"CASE WHEN age IS NULL OR age < 0 THEN '{UNKNOWN}' {whens} END"
+    return f"coalesce({var}, '{UNKNOWN}')"
+
+
+MEASURE_SQL = {
+    "persons": "count(*)",
+    "vulnerable": "count(*) FILTER (WHERE vulnerable)",
+    "presumed_victims": "count(*) FILTER (WHERE presumed_victim)",
+    "identified_victims": "count(*) FILTER (WHERE identified_victim)",
+    "registered_victims": "count(*) FILTER (WHERE presumed_victim OR coalesce(identified_victim, false))",
+}
+
+
+def _level_order(var: str, spec: TableSpec, levels: list[str]) -> list[str]:
+    if var == "age_band":
+        order = _band_labels(spec.age_bands) + [UNKNOWN]
+        return [lv for lv in order if lv in levels]
+    known = sorted(lv for lv in levels if lv != UNKNOWN)
+    return known + ([UNKNOWN] if UNKNOWN in levels else [])
+
+
+def cube_from_long(frame: pd.DataFrame, dims: list[str], levels: list[list[str]], value: str = "value") -> np.ndarray:
+    """Cube with totals (last index of each axis) from the body cells of a long table."""
+    shape = tuple(len(lv) for lv in levels)
+    body = np.zeros(shape, dtype=np.int64)
+    if len(frame):
+        idx = tuple(
+            pd.Categorical(frame[d].astype(str), categories=lv).codes for d, lv in zip(dims, levels, strict=True)
+        )
+        np.add.at(body, idx, frame[value].to_numpy(dtype=np.int64))
+    cube = body
+    for axis in range(cube.ndim):
+        cube = np.concatenate([cube, cube.sum(axis=axis, keepdims=True)], axis=axis)
+    return cube
+
+
+@dataclass
+class StatTable:
+    """A computed, disclosure-controlled table.
+
+    ``frame()`` gives the publishable long table (no true counts); ``true_frame()`` the internal one.
+    """
+
+    spec: TableSpec
+    levels: list[list[str]]
+    protected: ProtectedArray
+    standard_version: str
+    data_versions: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def dims(self) -> list[str]:
+        return list(self.spec.by)
+
+    def _rows(self, include_true: bool) -> pd.DataFrame:
+        p = self.protected
+        labels = [lv + [TOTAL] for lv in self.levels]
+        grids = np.meshgrid(*[np.arange(len(lv)) for lv in labels], indexing="ij")
+        data: dict[str, Any] = {"table_id": self.id}
+        for d, lv, g in zip(self.dims, labels, grids, strict=True):
+            data[d] = np.asarray(lv, dtype=object)[g.ravel()]
+        data["measure"] = self.spec.measure
+        released = p.released.ravel()
+        data["value"] = pd.array(np.where(np.isnan(released), np.nan, released), dtype="Int64")
+        data["status"] = p.status.ravel()
+        data["display"] = p.display().ravel()
+        if include_true:
+            data["true_value"] = p.counts.ravel()
+        data["standard_version"] = self.standard_version
+        return pd.DataFrame(data)
+
+    def frame(self) -> pd.DataFrame:
+        """Publishable long table: dims (``TOTAL`` for margins), value (None if suppressed), status, display."""
+        return self._rows(include_true=False)
+
+    def true_frame(self) -> pd.DataFrame:
+        """Internal table with the true counts (never publish)."""
+        return self._rows(include_true=True)
+
+
+def compute_table(ds: Dataset, spec: TableSpec, *, rules: SDCRules, standard_version: str = "1.0") -> StatTable:
+    """Count one table and apply disclosure control."""
+    if spec.measure not in MEASURES:
+        raise LanternError(f"unknown measure {spec.measure!r}", field="measure", record=spec.id)
+    if spec.measure == "identified_victims" and "identified_victim" not in ds.columns:
+        raise LanternError(
+            "the data has no 'identified_victim' column (formal identification); use presumed_victims or registered_victims",
+            field="measure",
+            record=spec.id,
+        )
+    eu = _std.eu_codes(standard_version)
+    dims_sql = [variable_sql(v, spec, eu) for v in spec.by]
+    where = []
+    if spec.population == "tcn":
+        where.append(f"citizenship IS NOT NULL AND citizenship NOT IN {_sql_list(sorted(eu))}")
+    for var, values in spec.filter.items():
+        where.append(f"({variable_sql(var, spec, eu)}) IN {_sql_list(values)}")
+    where_sql = ("WHERE " + " AND ".join(where)) if where else ""
+    select = ", ".join(f"{expr} AS d{i}" for i, expr in enumerate(dims_sql))
+    body = ds.con.execute(
+        # identifiers come from the validated spec; literals are quoted by _sql_list
+        f"SELECT {select}, {MEASURE_SQL[spec.measure]} AS value FROM persons {where_sql} GROUP BY ALL"  # noqa: S608
+    ).df()
+    names = [f"d{i}" for i in range(len(spec.by))]
+    levels = [_level_order(v, spec, sorted(body[n].astype(str).unique())) for v, n in zip(spec.by, names, strict=True)]
+    if any(len(lv) == 0 for lv in levels):
+        levels = [lv or [UNKNOWN] for lv in levels]
+    cube = cube_from_long(body, names, levels)
+    consistent = spec.by.index("period") if "period" in spec.by else None
+    protected = protect_array(cube, rules, consistent_axis=consistent)
+    return StatTable(spec, levels, protected, standard_version, ds.data_versions)
+
+
+def compute_tables(data: Any, spec: Spec, *, rules: SDCRules | None = None, threads: int | None = None) -> list[StatTable]:
+    """Compute every table of a spec from assessments (a directory, a file or a frame).
+
+    Parameters
+    ----------
+    data : path or DataFrame
+        See :class:`Dataset`.
+    spec : Spec
+    rules : SDCRules, optional
+        Overrides the spec's ``sdc`` block (e.g. :meth:`SDCRules.none` for ``--sdc none``).
+    """
+    ds = data if isinstance(data, Dataset) else Dataset(data, threads=threads)
+    try:
+        return [compute_table(ds, t, rules=rules or spec.sdc, standard_version=spec.standard_version) for t in spec.tables]
+    finally:
+        if ds is not data:
+            ds.close()
+
+
+def tables_frame(tables: list[StatTable]) -> pd.DataFrame:
+    """All tables stacked in one long frame (dimension columns a table does not use are empty)."""
+    frames = [t.frame() for t in tables]
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True, sort=False)
+    fixed = ["table_id", "measure", "value", "status", "display", "standard_version"]
+    dims = [c for c in out.columns if c not in fixed]
+    return out[["table_id", *dims, "measure", "value", "status", "display", "standard_version"]]
