@@ -67,6 +67,7 @@ class LevelProfile:
     risk: list[str]
     protective: list[str]
     unknown: list[str]
+    absent_protective: list[str] = field(default_factory=list)  # protective factors answered "no"
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,7 @@ def _explain(spec: ScreeningSpec, assessment: Mapping[str, Any], answers: dict[s
             risk=[f.id for f in fs if f.kind == "risk" and answers[f.id] == 1],
             protective=[f.id for f in fs if f.kind == "protective" and answers[f.id] == 1],
             unknown=[f.id for f in fs if answers[f.id] is None],
+            absent_protective=[f.id for f in fs if f.kind == "protective" and answers[f.id] == 0],
         ))
     n_risk = sum(len(p.risk) for p in profile)
     n_prot = sum(len(p.protective) for p in profile)
