@@ -90,7 +90,7 @@ def prepare_features(raw: pd.DataFrame, roles: list[str]) -> pd.DataFrame:
     lo = md.min(axis=1)
     hi = md.max(axis=1)
     out["dob_swap"] = _join(out["dob_y"], lo.where(out["dob"].notna(), None), hi.where(out["dob"].notna(), None))
-    out["dob_ph"] = _map_unique(out["dob"], is_placeholder_dob).fillna(False).astype(bool)
+    out["dob_ph"] = _map_unique(out["dob"], is_placeholder_dob).eq(True).to_numpy()
     if "sex" in roles:
         out["sex"] = _map_unique(raw["sex"], normalise_code).to_numpy()
     if "citizenship" in roles:

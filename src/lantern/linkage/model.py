@@ -92,7 +92,7 @@ class ModelSpec:
 
 def _dice(spec: ModelSpec, col: str) -> str:
     w = spec.words
-    inter = " + ".join(f"bit_count({col}_bf{i}_l & {col}_bf{i}_r)" for i in range(w))
+    inter = " + ".join(f"CAST(bit_count({col}_bf{i}_l & {col}_bf{i}_r) AS INT)" for i in range(w))
     return f"(2.0 * ({inter}) / nullif({col}_bfn_l + {col}_bfn_r, 0))"
 
 
@@ -254,7 +254,7 @@ def train_and_score(
     """
     from splink import Linker, block_on
 
-    logging.getLogger("splink").setLevel(logging.WARNING)
+    logging.getLogger("splink").setLevel(logging.ERROR)
     spec = ModelSpec.from_features(features)
     db_api = make_db_api(engine, spark=spark)
     lists = list(dict.fromkeys(features["list"]))
