@@ -1,0 +1,464 @@
+"""The :class:`MSE` estimator: model choice, point estimate and intervals in one object.
+
+Example
+-------
+>>> from lantern.estimation import MSE, read_table
+>>> table = read_table("UKdat_5.csv")                           # doctest: +SKIP
+>>> fit = MSE(method="stepwise", bootstrap=1000, seed=1).fit(table)   # doctest: +SKIP
+>>> fit.estimate_, fit.model_.string, fit.intervals_["bca"][0.95]    # doctest: +SKIP
+
+Assumptions (all methods): the population is closed over the period the lists cover; every person
+is matched correctly across lists (linkage errors bias the estimate: missed links inflate it, false
+links deflate it); the log-linear model chosen describes how the lists depend on each other and on
+unobserved heterogeneity. The highest-order interaction is never estimable, so any dependence that
+only shows there goes unseen. Sparse data (lists that share nobody) make estimates fragile: read the
+warnings and the sensitivity table.
+
+References
+----------
+Chan, Silverman & Vincent (2021), JASA 116, 1297-1306 (stepwise, extended MLE, BCa).
+Silverman, Chan & Vincent (2024), Statistics and Computing 34, 44 (BIC and bootstrap).
+Silverman (2020), JRSS A 183, 691-736 (Bayesian thresholding).
+Fienberg & Rinaldo (2012), Annals of Statistics 40, 996-1023 (existence of the MLE).
+Rivest & Baillargeon, Rcapture (profile-likelihood interval).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from lantern.errors import EstimationError, ValidationError
+from lantern.estimation import intervals as iv
+from lantern.estimation.bayes import bayes_threshold
+from lantern.estimation.existence import ADVICE, check_model, describe_code, face_of
+from lantern.estimation.models import (
+    default_max_order,
+    enumerate_hierarchical,
+    interactions,
+    main_effects,
+    model_label,
+    model_string,
+    parse_model,
+    popcount,
+    term_name,
+)
+from lantern.estimation.selection import best_by_score, fit_models, score_models, stepwise
+from lantern.estimation.table import CaptureTable, as_table
+
+METHODS = ("stepwise", "bic", "aic", "fixed", "main", "bayes")
+DEFAULT_LEVELS = (0.8, 0.95)
+
+
+@dataclass
+class ModelTerms:
+    """A fitted model, described for people and machines."""
+
+    string: str                 # hierarchy notation, e.g. "[12,23]"
+    label: str                  # "A:B + B:C"
+    terms: list[dict]           # interaction terms: {"term": "A:B", "order": 2, "neg_inf": bool, "coef": float|None}
+    existence_code: int = 0
+
+    @property
+    def neg_inf_terms(self) -> list[str]:
+        return [t["term"] for t in self.terms if t["neg_inf"]]
+
+
+@dataclass
+class CandidateModel:
+    model: str
+    label: str
+    estimate: float | None
+    score: float | None
+    existence: str
+
+
+@dataclass
+class EstimationResult:
+    """Everything :class:`MSE` learned, JSON-ready through :meth:`to_dict`."""
+
+    estimate: float
+    observed: int
+    dark_figure: float
+    lists: list[str]
+    list_totals: dict[str, int]
+    method: str
+    model: ModelTerms
+    intervals: dict[str, dict[float, tuple[float, float]]]
+    warnings: list[str]
+    why: str
+    candidates: list[CandidateModel] = field(default_factory=list)
+    sensitivity: list[CandidateModel] = field(default_factory=list)
+    bootstrap: dict | None = None
+    bayes: dict | None = None
+    data: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["intervals"] = {
+            m: {str(lvl): [_num(lo), _num(hi)] for lvl, (lo, hi) in levels.items()}
+            for m, levels in self.intervals.items()
+        }
+        d["model"]["neg_inf_terms"] = self.model.neg_inf_terms
+        return _clean(d)
+
+
+def _num(x):
+    if x is None:
+        return None
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def _clean(obj):
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, (np.floating, float)):
+        return _num(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+class MSE:
+    """Multiple systems estimation with a choice of model-selection method and intervals.
+
+    Parameters
+    ----------
+    method : {"stepwise", "bic", "aic", "fixed", "main", "bayes"}
+        How the log-linear model is chosen. ``stepwise``: Chan, Silverman & Vincent (2021), two-list
+        interactions only. ``bic``/``aic``: best of all hierarchical models up to ``max_order``
+        (Silverman, Chan & Vincent 2024; at most six lists). ``fixed``: the ``model`` you give.
+        ``main``: independence of lists. ``bayes``: Bayesian thresholding (Silverman 2020).
+    model : str, optional
+        Model for ``method="fixed"``, e.g. ``"[12,23]"`` or ``"A:B + B:C"``.
+    threshold : float
+        Stepwise p-value threshold (0.02, the value recommended by Chan et al.).
+    max_order : int, optional
+        Highest interaction order for BIC/AIC (default as MultipleSystemsEstimation: 1, 2, 3, 3, 2
+        for 2..6 lists) and for ``bayes`` (2 or 3; default 2).
+    bootstrap : int
+        Number of bootstrap replicates for the BCa interval (0 = none). Model choice is repeated
+        on every replicate (parametric multinomial resampling of the observed histories).
+    n_top : int, optional
+        BIC/AIC bootstrap: number of best models (on the original data) among which each replicate
+        chooses (MultipleSystemsEstimation default: all for <= 3 lists, 20 for 4, 100 for 5-6).
+    levels : sequence of float
+        Interval levels (default 0.80 and 0.95).
+    intervals : sequence of str, optional
+        Among ``lognormal``, ``profile``, ``bca``; default all (``bca`` only if ``bootstrap > 0``).
+    prior, prior_variance, bayes_threshold, mcmc, burnin : Bayesian thresholding options.
+    seed : int, optional
+        Seed for the bootstrap and the MCMC; give one to reproduce results.
+
+    Attributes
+    ----------
+    estimate_ : float
+        Estimated total population (observed + dark figure).
+    observed_, dark_figure_, lists_ : observed count, estimated unobserved count, list names.
+    model_ : ModelTerms
+        The chosen model; terms at minus infinity are marked.
+    intervals_ : dict
+        ``{method: {level: (low, high)}}``.
+    warnings_ : list of str
+    result_ : EstimationResult
+    bootstrap_estimates_ : numpy.ndarray or None
+    """
+
+    def __init__(
+        self,
+        method: str = "stepwise",
+        *,
+        model: str | None = None,
+        threshold: float = 0.02,
+        max_order: int | None = None,
+        bootstrap: int = 0,
+        n_top: int | None = None,
+        levels=DEFAULT_LEVELS,
+        intervals=None,
+        prior: str = "proper",
+        prior_variance: float = 1.0,
+        bayes_threshold: float = 2.0,
+        mcmc: int = 10000,
+        burnin: int = 1000,
+        seed: int | None = None,
+    ):
+        self.method = method
+        self.model = model
+        self.threshold = threshold
+        self.max_order = max_order
+        self.bootstrap = bootstrap
+        self.n_top = n_top
+        self.levels = levels
+        self.intervals = intervals
+        self.prior = prior
+        self.prior_variance = prior_variance
+        self.bayes_threshold = bayes_threshold
+        self.mcmc = mcmc
+        self.burnin = burnin
+        self.seed = seed
+
+    # ------------------------------------------------------------------ helpers
+    def _validate(self, table: CaptureTable) -> None:
+        if self.method not in METHODS:
+            raise ValidationError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}",
+                                  field="method")
+        if self.method == "fixed" and not self.model:
+            raise ValidationError("method 'fixed' needs a model, e.g. --model \"[12,23]\"", field="model")
+        if self.model and self.method not in ("fixed",):
+            raise ValidationError("a model is only used with method 'fixed'", field="model")
+        if not 0 <= self.threshold <= 1:
+            raise ValidationError("the stepwise threshold must be between 0 and 1", field="threshold")
+        if self.bootstrap < 0:
+            raise ValidationError("the number of bootstrap replicates cannot be negative", field="bootstrap")
+        for lvl in self.levels:
+            if not 0 < lvl < 1:
+                raise ValidationError(f"interval level {lvl} must be between 0 and 1", field="levels")
+        t = table.n_lists
+        if self.method in ("bic", "aic") and t > 6:
+            raise ValidationError(
+                f"BIC/AIC search over all hierarchical models is limited to six lists (there are {t}); "
+                "use the stepwise method", field="method")
+        if self.max_order is not None and not 1 <= self.max_order < t:
+            raise ValidationError(f"max order must be between 1 and {t - 1}", field="max_order")
+
+    def _max_order(self, t: int) -> int:
+        mo = self.max_order if self.max_order is not None else default_max_order(t)
+        if t == 6 and mo > 2:
+            mo = 2
+            self.warnings_.append("with six lists only models with two-list interactions are searched")
+        return mo
+
+    def _n_top(self, t: int, n_models: int) -> int:
+        if self.n_top is not None:
+            return min(self.n_top, n_models)
+        return min({2: n_models, 3: n_models, 4: 20}.get(t, 100), n_models)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data) -> MSE:
+        """Choose the model, estimate the population and compute the intervals."""
+        table = as_table(data)
+        self.warnings_: list[str] = []
+        self._validate(table)
+        t = table.n_lists
+        y = table.counts
+        rng = np.random.default_rng(self.seed)
+        candidates: list[CandidateModel] = []
+        bayes_info = None
+        path: list[dict] = []
+        all_models: list[frozenset[int]] = []
+        order_idx: np.ndarray | None = None
+
+        if self.method == "main":
+            model = main_effects(t)
+            why = "main effects only (lists assumed independent), as requested"
+        elif self.method == "fixed":
+            model = parse_model(self.model, table.lists)
+            why = f"the model {model_string(model, table.lists)} given by the user"
+        elif self.method == "stepwise":
+            models, paths = stepwise(t, y[None, :], self.threshold, record_path=True)
+            model, path = models[0], paths[0]
+            steps = "; ".join(
+                f"added {term_name(s['term'], table.lists)} (p = {s['p_value']:.2g})" for s in path
+            ) or "no interaction had p below the threshold"
+            why = (f"stepwise selection (Chan, Silverman & Vincent 2021, threshold {self.threshold}): "
+                   f"{steps}; stopped when no remaining two-list interaction had p < {self.threshold} "
+                   "and an estimate that exists")
+        elif self.method in ("bic", "aic"):
+            mo = self._max_order(t)
+            all_models = enumerate_hierarchical(t, mo)
+            est, score, codes = score_models(t, y, all_models, criterion=self.method)
+            order_idx = np.argsort(np.where(np.isfinite(score), score, np.inf), kind="stable")
+            valid = [k for k in order_idx if np.isfinite(score[k])]
+            if not valid:
+                raise EstimationError(
+                    "no hierarchical model has an estimate that exists for these data. " + ADVICE,
+                    field="method")
+            model = all_models[valid[0]]
+            for k in order_idx[:50]:
+                candidates.append(CandidateModel(
+                    model_string(all_models[k], table.lists), model_label(all_models[k], table.lists),
+                    _num(est[k]), _num(score[k]), describe_code(int(codes[k]))))
+            order_idx = np.asarray(valid)
+            n_fail = int((codes != 0).sum())
+            why = (f"smallest {self.method.upper()} among {len(all_models)} hierarchical models with "
+                   f"interactions up to order {mo} ({n_fail} excluded because their estimate does not "
+                   f"exist or is not identifiable); {self.method.upper()} = {score[valid[0]]:.2f}")
+            if len(valid) > 1:
+                gap = score[valid[1]] - score[valid[0]]
+                why += f", {gap:.2f} below the runner-up {model_string(all_models[valid[1]], table.lists)}"
+                if gap < 2:
+                    self.warnings_.append(
+                        f"the best two models by {self.method.upper()} are close (difference {gap:.2f}) but "
+                        f"estimate {est[valid[0]]:.0f} and {est[valid[1]]:.0f}: the choice of model is uncertain; "
+                        "quote the bootstrap interval, which allows for it")
+        else:  # bayes
+            mo = self.max_order or 2
+            br = bayes_threshold(t, y, prior=self.prior, prior_variance=self.prior_variance,
+                                 threshold=self.bayes_threshold, max_order=mo, burnin=self.burnin,
+                                 draws=self.mcmc, seed=int(rng.integers(2**31)))
+            model = br.model
+            bayes_info = {
+                "prior": self.prior, "prior_variance": self.prior_variance,
+                "threshold": self.bayes_threshold, "max_order": mo,
+                "pair_ratios": {term_name(s, table.lists): v for s, v in br.pair_ratios.items()},
+                "triple_ratios": {term_name(s, table.lists): v for s, v in br.triple_ratios.items()},
+                "rhat": br.rhat, "acceptance": br.acceptance, "draws": int(len(br.total_draws)),
+                "quantiles": {str(q): float(np.quantile(br.total_draws, q))
+                              for q in (0.025, 0.1, 0.5, 0.9, 0.975)},
+            }
+            why = (f"Bayesian thresholding (Silverman 2020): interactions kept when |posterior mean/sd| >= "
+                   f"{self.bayes_threshold} in the all-pairs model ({self.prior} prior on interactions)")
+            if np.isfinite(br.rhat) and br.rhat > 1.05:
+                self.warnings_.append(f"MCMC may not have converged (R-hat {br.rhat:.3f}); increase --mcmc")
+
+        code = check_model(t, model, y)
+        if code != 0 and self.method != "bayes":
+            raise EstimationError(
+                f"the model {model_string(model, table.lists)} has no usable estimate for these data: "
+                f"{describe_code(code)}. {ADVICE}", field="model")
+        res = fit_models(t, y[None, :], [model])
+        face = face_of(t, model, y)
+        coef = dict(zip(res.universe, res.fit.coef[0], strict=False))
+        terms = [{"term": term_name(s, table.lists), "order": popcount(s), "neg_inf": s in face.neg_inf_terms,
+                  "coef": None if s in face.neg_inf_terms else float(coef.get(s, np.nan))}
+                 for s in interactions(model)]
+        self.model_ = ModelTerms(model_string(model, table.lists), model_label(model, table.lists), terms, code)
+        if face.neg_inf_terms:
+            self.warnings_.append(
+                "lists that share nobody: " + ", ".join(term_name(s, table.lists) for s in face.neg_inf_terms)
+                + " estimated at minus infinity (extended maximum likelihood); histories containing them "
+                "are taken to be impossible")
+
+        if self.method == "bayes":
+            est_total = float(np.median(br.total_draws))
+            dark = est_total - table.observed
+        else:
+            est_total = float(res.estimate[0])
+            dark = float(res.dark[0])
+        self.observed_ = table.observed
+        self.estimate_ = est_total
+        self.dark_figure_ = dark
+        self.lists_ = list(table.lists)
+
+        # ---------------- intervals
+        wanted = list(self.intervals) if self.intervals else ["lognormal", "profile", "bca"]
+        out: dict[str, dict[float, tuple[float, float]]] = {}
+        if self.method == "bayes":
+            out["bayes"] = {lvl: (float(np.quantile(br.total_draws, (1 - lvl) / 2)),
+                                  float(np.quantile(br.total_draws, 1 - (1 - lvl) / 2))) for lvl in self.levels}
+        if "lognormal" in wanted and self.method != "bayes":
+            out["lognormal"] = {lvl: iv.lognormal_interval(table.observed, float(res.fit.coef[0, 0]),
+                                                           float(res.intercept_var[0]), lvl)
+                                for lvl in self.levels}
+        if "profile" in wanted and self.method != "bayes":
+            try:
+                out["profile"] = {lvl: iv.profile_interval(t, model, y, est_total, lvl) for lvl in self.levels}
+            except (ValueError, RuntimeError) as exc:
+                self.warnings_.append(f"profile-likelihood interval not available: {exc}")
+        self.bootstrap_estimates_ = None
+        boot_info = None
+        if "bca" in wanted and self.bootstrap > 0:
+            boot, ahat, models_b = self._bootstrap(table, model, all_models, order_idx, rng)
+            self.bootstrap_estimates_ = boot
+            ok = np.isfinite(boot)
+            if (~ok).any():
+                self.warnings_.append(f"{int((~ok).sum())} of {len(boot)} bootstrap replicates had no valid "
+                                      "model and were left out")
+            out["bca"] = {lvl: iv.bca_interval(boot[ok], est_total, ahat, lvl) for lvl in self.levels}
+            chosen: dict[str, int] = {}
+            for m in models_b:
+                if m is not None:
+                    s = model_string(m, table.lists)
+                    chosen[s] = chosen.get(s, 0) + 1
+            boot_info = {"replicates": int(len(boot)), "valid": int(ok.sum()), "acceleration": ahat,
+                         "estimates": [float(x) for x in boot],
+                         "models_chosen": dict(sorted(chosen.items(), key=lambda kv: -kv[1])[:20])}
+            same = chosen.get(self.model_.string, 0) / max(1, int(ok.sum()))
+            if self.method in ("stepwise", "bic", "aic") and same < 0.5:
+                self.warnings_.append(
+                    f"the chosen model is re-chosen in only {same:.0%} of bootstrap replicates: the model "
+                    "is uncertain, so the conditional (log-normal, profile) intervals are too narrow; "
+                    "quote the BCa interval")
+        self.intervals_ = out
+        if est_total > 20 * table.observed:
+            self.warnings_.append(
+                f"the estimate is {est_total / table.observed:.0f} times the number observed: the overlaps are "
+                "too small to pin it down; treat it as an order of magnitude at best")
+        small = [nm for nm, v in table.list_totals().items() if v < 10]
+        if small:
+            self.warnings_.append("lists with fewer than 10 people: " + ", ".join(small)
+                                  + " (little information; consider merging them)")
+        sens = self._sensitivity(table, model)
+        self.result_ = EstimationResult(
+            estimate=est_total, observed=table.observed, dark_figure=dark, lists=list(table.lists),
+            list_totals=table.list_totals(), method=self.method, model=self.model_, intervals=out,
+            warnings=list(self.warnings_), why=why, candidates=candidates, sensitivity=sens,
+            bootstrap=boot_info, bayes=bayes_info, data=table.to_rows())
+        self.path_ = path
+        self.table_ = table
+        return self
+
+    # ------------------------------------------------------------------ bootstrap
+    def _choose_batch(self, t, Y, model, all_models, order_idx):
+        """Re-run this estimator's model choice on every row of Y; return (estimates, models)."""
+        if self.method == "stepwise":
+            models, _ = stepwise(t, Y, self.threshold)
+        elif self.method in ("bic", "aic"):
+            top = [all_models[k] for k in order_idx[: self._n_top(t, len(order_idx))]]
+            est, score, _ = score_models(t, Y, top, criterion=self.method)
+            best, j = best_by_score(est, score)
+            return best, [top[k] if np.isfinite(best[i]) else None for i, k in enumerate(j)]
+        else:  # fixed / main (bayes bootstraps are not offered)
+            models = [model] * len(Y)
+        res = fit_models(t, Y, models, with_cov=False)
+        est = np.where(res.codes == 0, res.estimate, np.nan)
+        return est, [m if c == 0 else None for m, c in zip(models, res.codes, strict=False)]
+
+    def _bootstrap(self, table, model, all_models, order_idx, rng):
+        t = table.n_lists
+        y = table.counts
+        n = int(y.sum())
+        Y = rng.multinomial(n, y / n, size=self.bootstrap)
+        boot, models_b = self._choose_batch(t, Y, model, all_models, order_idx)
+        pos = np.flatnonzero(y > 0)
+        J = np.repeat(y[None, :], len(pos), axis=0)
+        J[np.arange(len(pos)), pos] -= 1
+        jack_pos, _ = self._choose_batch(t, J, model, all_models, order_idx)
+        jack = np.zeros(len(y))
+        jack[pos] = jack_pos
+        if np.isnan(jack_pos).any():
+            self.warnings_.append("some jackknife fits failed; acceleration set to 0")
+            ahat = 0.0
+        else:
+            ahat = iv.acceleration(y, jack)
+        return boot, ahat, models_b
+
+    # ------------------------------------------------------------------ sensitivity
+    def _sensitivity(self, table, chosen) -> list[CandidateModel]:
+        """Estimates under nearby models: main effects, each single pair, the chosen model +/- one pair."""
+        t = table.n_lists
+        base = main_effects(t)
+        pairs = [s for s in range(1, 2**t) if popcount(s) == 2]
+        models = {base, frozenset(chosen)}
+        for s in pairs:
+            models.add(frozenset(base | {s}))
+            if s in chosen:
+                if not any(o != s and (o & s) == s for o in chosen):
+                    models.add(frozenset(set(chosen) - {s}))
+            else:
+                models.add(frozenset(set(chosen) | {s}))
+        models = sorted(models, key=lambda m: (len(m), model_string(m, table.lists)))
+        est, bic, codes = score_models(t, table.counts, models, criterion="bic")
+        out = [CandidateModel(model_string(m, table.lists), model_label(m, table.lists), _num(e), _num(b),
+                              describe_code(int(c))) for m, e, b, c in zip(models, est, bic, codes, strict=False)]
+        out.sort(key=lambda c: (c.score is None, c.score if c.score is not None else 0))
+        return out[:40]
+
+
+def estimate(data, **kwargs) -> EstimationResult:
+    """One-call helper: ``MSE(**kwargs).fit(data).result_``."""
+    return MSE(**kwargs).fit(data).result_

@@ -1,0 +1,155 @@
+"""Batched Poisson log-linear fits by iteratively reweighted least squares (IRLS).
+
+One design matrix ``X`` (cells x terms) is shared by a whole batch; each batch member has its own
+counts, its own *cell mask* (cells dropped because an interaction is at its extended-MLE value of
+minus infinity) and its own *term mask* (the terms of its model). Masked terms get an identity row
+in the normal equations and a zero right-hand side, so their coefficients stay at zero and the
+remaining system is exactly the fit of the smaller model. This lets thousands of bootstrap
+replicates and hundreds of candidate models be fitted in a few vectorised numpy calls.
+
+The iteration starts, like R's ``glm``, from ``mu = y + 0.1`` and stops when the relative change of
+the deviance is below ``tol`` for every member (R uses 1e-8; we default to 1e-10).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import gammaln
+
+ETA_MAX = 700.0
+
+
+@dataclass
+class BatchFit:
+    """Results of a batched fit (leading axis = batch member)."""
+
+    coef: np.ndarray        # (B, P), zero for masked terms
+    mu: np.ndarray          # (B, C) fitted means (0 on masked cells)
+    loglik: np.ndarray      # (B,) Poisson log-likelihood over the unmasked cells
+    deviance: np.ndarray    # (B,)
+    cov: np.ndarray | None  # (B, P, P) inverse information (masked terms: zero rows/cols)
+    converged: np.ndarray   # (B,) bool
+    iterations: int
+    step: np.ndarray | None = None  # (B,) size of one more Newton step (large = estimate runs off)
+
+    @property
+    def dark(self) -> np.ndarray:
+        """Fitted mean of the unobserved all-zero history: exp(intercept)."""
+        return np.exp(self.coef[:, 0])
+
+
+def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(a, b[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        out = np.empty_like(b)
+        for k in range(a.shape[0]):
+            out[k] = np.linalg.lstsq(a[k], b[k], rcond=None)[0]
+        return out
+
+
+def fit_poisson_batch(
+    X: np.ndarray,
+    y: np.ndarray,
+    cell_mask: np.ndarray | None = None,
+    term_mask: np.ndarray | None = None,
+    *,
+    tol: float = 1e-10,
+    max_iter: int = 100,
+    with_cov: bool = True,
+    prior_precision: np.ndarray | None = None,
+) -> BatchFit:
+    """Fit Poisson log-linear models by IRLS for a batch.
+
+    Parameters
+    ----------
+    X : (C, P) array
+        Shared design matrix (cells x terms).
+    y : (B, C) array
+        Counts, one row per batch member.
+    cell_mask : (B, C) bool array, optional
+        True for cells that enter the likelihood (default: all).
+    term_mask : (B, P) bool array, optional
+        True for the terms in each member's model (default: all).
+    prior_precision : (P,) array, optional
+        Adds a zero-mean Gaussian penalty ``0.5 * sum(prec * beta**2)`` (posterior mode of a
+        Bayesian fit); ``None`` for maximum likelihood.
+
+    Returns
+    -------
+    BatchFit
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.atleast_2d(np.asarray(y, dtype=np.float64))
+    B, C = y.shape
+    P = X.shape[1]
+    cm = np.ones((B, C), bool) if cell_mask is None else np.broadcast_to(cell_mask, (B, C))
+    tm = np.ones((B, P), bool) if term_mask is None else np.broadcast_to(term_mask, (B, P))
+    cmf = cm.astype(np.float64)
+    tmf = tm.astype(np.float64)
+    # Terms with no unmasked cell are dropped too (their column is all zero on the kept cells).
+    active_cols = (cmf @ (X != 0)) > 0
+    tmf = tmf * active_cols
+    eye = np.eye(P)
+    free = 1.0 - tmf  # identity for masked terms
+    prec = np.zeros(P) if prior_precision is None else np.asarray(prior_precision, float)
+
+    def normal_eq(w, z):
+        a = np.einsum("ci,bc,cj->bij", X, w, X, optimize=True)
+        rhs = np.einsum("ci,bc->bi", X, w * z, optimize=True)
+        a = a + prec[None, :, None] * eye[None]
+        a = a * tmf[:, :, None] * tmf[:, None, :] + free[:, :, None] * eye[None]
+        rhs = rhs * tmf
+        return a, rhs
+
+    # R glm's start: mu = y + 0.1
+    mu = y + 0.1
+    eta = np.log(mu)
+    w = mu * cmf
+    z = eta + (y - mu) / mu
+    a, rhs = normal_eq(w, z)
+    beta = _solve(a, rhs)
+    dev_old = np.full(B, np.inf)
+    converged = np.zeros(B, bool)
+    iterations = 0
+    for iterations in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
+        eta = np.minimum(beta @ X.T, ETA_MAX)
+        mu = np.exp(eta)
+        dev = _deviance(y, mu, cmf) + (prec * beta**2).sum(axis=1)
+        conv = np.abs(dev - dev_old) / (np.abs(dev) + 0.1) < tol
+        converged |= conv
+        if converged.all():
+            break
+        dev_old = dev
+        w = mu * cmf
+        z = eta + (y - mu) / np.maximum(mu, 1e-300)
+        a, rhs = normal_eq(w, z)
+        # Newton step for penalised fits: IRLS with the penalty in the normal equations.
+        new_beta = _solve(a, rhs)
+        beta = np.where(converged[:, None], beta, new_beta)
+    eta = np.minimum(beta @ X.T, ETA_MAX)
+    mu = np.exp(eta)
+    w = mu * cmf
+    z = eta + (y - mu) / np.maximum(mu, 1e-300)
+    a, rhs = normal_eq(w, z)
+    step = np.abs(_solve(a, rhs) - beta).max(axis=1)
+    mu = mu * cmf
+    ll = (np.where(cm, y * np.log(np.where(mu > 0, mu, 1.0)) - mu - gammaln(y + 1), 0.0)).sum(axis=1)
+    cov = None
+    if with_cov:
+        w = mu * cmf
+        a, _ = normal_eq(w, np.zeros_like(w))
+        try:
+            cov = np.linalg.inv(a)
+        except np.linalg.LinAlgError:
+            cov = np.linalg.pinv(a)
+        cov = cov * tmf[:, :, None] * tmf[:, None, :]
+    return BatchFit(beta, mu, ll, _deviance(y, mu, cmf), cov, converged, iterations, step)
+
+
+def _deviance(y: np.ndarray, mu: np.ndarray, cmf: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(y > 0, y * np.log(y / np.maximum(mu, 1e-300)), 0.0) - (y - mu)
+    return 2.0 * (term * cmf).sum(axis=1)
