@@ -16,28 +16,19 @@ from lantern.standard.model import (
     Definition,
     Dimension,
     Factor,
+    ForcedLabourIndicator,
     Indicator,
     ItemSet,
     Language,
 )
+from lantern.standard.questionnaire import Section
 
-# The fixed head of the flat assessment format (docs/architecture.md), in order:
-# (name, dtype, code list, required, description)
-CORE_COLUMNS: tuple[tuple[str, str, str | None, bool, str], ...] = (
-    ("assessment_id", "str", None, True, "Opaque identifier of the interview."),
-    ("subject_ref", "str", None, True, "The subject's pseudonym."),
-    ("standard_version", "str", None, True, "Version of the standard the answers were captured under."),
-    ("agency", "str", None, True, "List / agency key."),
-    ("interview_date", "date", None, True, "Date of the interview (ISO 8601)."),
-    ("sex", "str", "sex", False, "Code list sex."),
-    ("age", "int", None, False, "Age in years at interview; null = unknown."),
-    ("citizenship", "str", "country", False, "ISO 3166-1 alpha-2."),
-    ("country_of_interview", "str", "country", False, "ISO 3166-1 alpha-2."),
-    ("region", "str", None, False, "Optional sub-national region."),
-    ("legal_status", "str", "legal_status", False, "Code list legal_status."),
-    ("education", "str", "education", False, "Code list education (ISCED 2011)."),
-    ("sector", "str", "sector", False, "Code list sector (NACE Rev. 2 section)."),
-    ("exploitation_form", "str", "exploitation_form", False, "Suspected form; code list exploitation_form."),
+# The head of the flat assessment format fixed by docs/architecture.md (a contract with the other
+# modules); `validate` checks that the questionnaire's `flat_columns` start with exactly these.
+FLAT_HEAD: tuple[str, ...] = (
+    "assessment_id", "subject_ref", "standard_version", "agency", "interview_date", "sex", "age",
+    "citizenship", "country_of_interview", "region", "legal_status", "education", "sector",
+    "exploitation_form",
 )
 
 
@@ -55,6 +46,9 @@ class Standard:
         The six ILO–EC dimensions and their operational indicators.
     factors : ItemSet
         IOM determinants-of-migrant-vulnerability factors.
+    forced_labour_indicators : ItemSet
+        The eleven ILO indicators of forced labour (2012), each with ``ilo_ec``: the ILO–EC
+        indicator ids that evidence it.
     definitions : ItemSet
         Operational definitions (``tcn``, ``vulnerable_tcn``, ``presumed_victim``, ``identified_victim``)
         with machine-readable ``rule`` dicts.
@@ -78,6 +72,7 @@ class Standard:
     indicators: ItemSet[Indicator]
     factors: ItemSet[Factor]
     definitions: ItemSet[Definition]
+    forced_labour_indicators: ItemSet[ForcedLabourIndicator]
     code_lists: dict[str, CodeList]
     countries: ItemSet[Country]
     languages: ItemSet[Language]
@@ -186,18 +181,24 @@ class Standard:
     def mapping(self, name: str) -> dict[str, Any]:
         """The mapping to an outside classification: ``"ctdc"`` or ``"eurostat"``.
 
-        Each mapping is a dict of variables; see ``docs/standard.md`` for their layout.
+        A dict with ``labels``, ``source``, ``verified`` and ``variables``: each variable maps
+        from one of our fields to theirs through ``codes`` (our code -> their value or flag
+        variable), ``items`` (our indicator id -> their flag variable(s)), ``bands`` (``[min,
+        max, value]`` on an integer field) or ``rule``; see ``docs/standard.md``.
+
+        Raises
+        ------
+        ValidationError
+            When there is no such mapping.
         """
-        maps = self.mappings.get("mappings", self.mappings)
-        if name not in maps or name in ("version",):
+        if name not in self.mappings:
             raise ValidationError(f"no mapping {name!r}; available: {', '.join(self.mapping_names())}",
                                   field="mapping")
-        return maps[name]
+        return self.mappings[name]
 
     def mapping_names(self) -> list[str]:
         """Names of the mappings to outside classifications."""
-        maps = self.mappings.get("mappings", self.mappings)
-        return [k for k, v in maps.items() if isinstance(v, dict)]
+        return list(self.mappings)
 
     def item(self, item_id: str) -> Any:
         """Any item by id: indicator, factor, dimension, definition, code list, ``list.code``, country.
@@ -207,7 +208,8 @@ class Standard:
         ValidationError
             When nothing has this id.
         """
-        for coll in (self.indicators, self.factors, self.dimensions, self.definitions):
+        for coll in (self.indicators, self.factors, self.dimensions, self.definitions,
+                     self.forced_labour_indicators):
             if item_id in coll:
                 return coll[item_id]
         if item_id in self.code_lists:
@@ -222,25 +224,52 @@ class Standard:
             return self.languages[item_id]
         raise ValidationError(f"nothing in standard {self.version} has the id {item_id!r}", field="id")
 
-    # -- flat assessment format ----------------------------------------------------------------
+    # -- questionnaire and flat assessment format ----------------------------------------------
+    def form(self) -> tuple[Section, ...]:
+        """The intake questionnaire resolved into sections and questions (cached)."""
+        return self._form
+
+    @functools.cached_property
+    def _form(self) -> tuple[Section, ...]:
+        from lantern.standard.questionnaire import build_form
+
+        return build_form(self)
+
     def assessment_columns(self, *, include_retired: bool = False) -> list[Column]:
         """The flat assessment format: one row per interview (see ``docs/architecture.md``).
 
-        The fixed head (``assessment_id`` … ``exploitation_form``) followed by one ``flag`` column
-        per indicator (questionnaire order, by dimension) and one per factor; flags are 1 / 0 / null
-        where null means *unknown*, never *no*. Each :class:`Column` is a ``str`` (its name) and
-        carries ``dtype``, ``kind``, ``code_list``, ``required`` and ``description``.
+        Derived from the questionnaire's ``flat_columns``: the fixed head (``assessment_id`` …
+        ``exploitation_form``), then one ``flag`` column per indicator (by dimension) and one per
+        factor; flags are 1 / 0 / null where null means *unknown*, never *no*. Each
+        :class:`Column` is a ``str`` (its name) and carries ``dtype`` (str, int, date, flag),
+        ``kind`` (core, indicator, factor), ``code_list`` (``country`` = ISO 3166-1 alpha-2),
+        ``required`` and ``description``.
         """
+        if not include_retired:
+            return list(self._flat_columns)
+        from lantern.standard.questionnaire import flat_columns
+
+        return flat_columns(self, include_retired=True)
+
+    @functools.cached_property
+    def _flat_columns(self) -> tuple[Column, ...]:
+        from lantern.standard.questionnaire import flat_columns
+
+        return tuple(flat_columns(self))
+
+    def journey_columns(self) -> list[Column]:
+        """Columns of a journey-leg table: ``assessment_id``, ``leg_no`` and the repeat's questions."""
         cols = [
-            Column(name, dtype=dtype, kind="core", code_list=code_list, required=req, description=desc)
-            for name, dtype, code_list, req, desc in CORE_COLUMNS
+            Column("assessment_id", dtype="str", kind="core", required=True,
+                   description="The assessment the leg belongs to."),
+            Column("leg_no", dtype="int", kind="core", required=True, description="1, 2, … in travel order."),
         ]
-        for ind in self.indicators:
-            if include_retired or not ind.retired:
-                cols.append(Column(ind.id, dtype="flag", kind="indicator", description=ind.label("en")))
-        for fac in self.factors:
-            if include_retired or not fac.retired:
-                cols.append(Column(fac.id, dtype="flag", kind="factor", description=fac.label("en")))
+        for section in self.form():
+            if section.repeat:
+                for q in section.questions:
+                    dtype = "flag" if q.id == "intra_eu" else (q.dtype or "str")
+                    cols.append(Column(q.id, dtype=dtype, kind="journey", code_list=q.code_list,
+                                       required=q.required, description=q.label("en")))
         return cols
 
 

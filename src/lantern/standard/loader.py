@@ -26,6 +26,7 @@ from lantern.standard.model import (
     Definition,
     Dimension,
     Factor,
+    ForcedLabourIndicator,
     Indicator,
     ItemSet,
     Language,
@@ -152,6 +153,17 @@ def _build_factors(doc: dict) -> ItemSet[Factor]:
     return ItemSet(out, name="factors")
 
 
+def _build_forced_labour(doc: dict) -> ItemSet[ForcedLabourIndicator]:
+    block = doc.get("forced_labour_2012") or {}
+    source, verified = str(block.get("source") or ""), bool(block.get("verified", False))
+    out = [
+        ForcedLabourIndicator(**_common(raw, default_source=source, default_verified=verified),
+                              ilo_ec=tuple(str(x) for x in raw.get("ilo_ec") or ()))
+        for raw in block.get("items") or []
+    ]
+    return ItemSet(out, name="forced_labour_indicators")
+
+
 _CODE_KEYS = {"id", "labels", "en", "ro", "description", "source", "verified", "retired"}
 
 
@@ -247,10 +259,11 @@ def build_standard(folder: Path, docs: dict[str, Any] | None = None):  # -> Stan
         indicators=_build_indicators(ind_doc),
         factors=_build_factors(docs.get("factors") or {}),
         definitions=_build_definitions(docs.get("definitions") or {}),
+        forced_labour_indicators=_build_forced_labour(ind_doc),
         code_lists=_build_code_lists(docs.get("code_lists") or {}),
         countries=_build_countries(docs.get("countries") or {}),
         languages=_build_languages(),
-        mappings=dict(docs.get("mappings") or {}),
+        mappings=dict((docs.get("mappings") or {}).get("mappings") or {}),
         questionnaire=dict(docs.get("questionnaire") or {}),
         documents=docs,
     )

@@ -120,6 +120,14 @@ class Factor(Item):
 
 
 @dataclass(frozen=True)
+class ForcedLabourIndicator(Item):
+    """One of the eleven ILO indicators of forced labour (2012); ``ilo_ec`` lists the ILO–EC ids
+    that evidence it (the mapping is Lantern's)."""
+
+    ilo_ec: tuple[str, ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
 class Code(Item):
     """One value of a code list; ``extra`` holds list-specific fields (e.g. ``nace``, ``isced``)."""
 
