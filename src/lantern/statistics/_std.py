@@ -69,3 +69,33 @@ def code_ids(name: str, version: str | None = None) -> list[str] | None:
         return list(std.code_list(name).ids())
     except (LanternError, KeyError, AttributeError, TypeError):
         return None
+
+
+#: Eurostat crim_thb groups of the forms of exploitation (sexual / labour / other). Used when the
+#: standard carries no ``eurostat`` mapping for ``exploitation_form``.
+_EUROSTAT_GROUP_FALLBACK = {
+    "sexual_exploitation": "SEX",
+    "forced_labour": "LAB",
+    "forced_begging": "LAB",
+    "servitude": "LAB",
+    "slavery": "LAB",
+    "domestic_servitude": "LAB",
+}
+
+
+def eurostat_exploitation_group(form: str, version: str | None = None) -> str:
+    """Eurostat's group (``SEX``, ``LAB`` or ``OTH``) of a form of exploitation id."""
+    found = mapping("eurostat", version)
+    table = found.get("exploitation_form") if isinstance(found, dict) else None
+    if isinstance(table, dict) and form in table:
+        value = str(table[form]).upper()
+        if value.startswith("SEX"):
+            return "SEX"
+        if value.startswith("LAB") or "LABOUR" in value:
+            return "LAB"
+        return "OTH"
+    if form in _EUROSTAT_GROUP_FALLBACK:
+        return _EUROSTAT_GROUP_FALLBACK[form]
+    if "sexual" in form:
+        return "SEX"
+    return "OTH"

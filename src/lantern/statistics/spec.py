@@ -42,6 +42,7 @@ VARIABLES: dict[str, str] = {
     "sex": "sex",
     "age_band": "age",
     "exploitation_form": "exploitation_form",
+    "exploitation_group": "exploitation_form",
     "sector": "sector",
     "legal_status": "legal_status",
     "education": "education",

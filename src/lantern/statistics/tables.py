@@ -202,6 +202,13 @@ def variable_sql(var: str, spec: TableSpec, eu: frozenset[str]) -> str:
             f"CASE WHEN citizenship IS NULL THEN '{UNKNOWN}' WHEN citizenship = country_of_interview THEN 'REPORTING' "
             f"WHEN citizenship IN {_sql_list(sorted(eu))} THEN 'OTHER_EU' ELSE 'NON_EU' END"
         )
+    if var == "exploitation_group":
+        forms = _std.code_ids("exploitation_form") or []
+        extra = ["sexual_exploitation", "forced_labour", "forced_begging", "forced_criminality", "forced_marriage"]
+        cases = " ".join(
+            f"WHEN exploitation_form = '{f}' THEN '{_std.eurostat_exploitation_group(f)}'" for f in dict.fromkeys(forms + extra)
+        )
+        return f"CASE WHEN exploitation_form IS NULL THEN '{UNKNOWN}' {cases} ELSE 'OTH' END"
     if var == "age_band":
         labels = _band_labels(spec.age_bands)
         whens = " ".join(
