@@ -1,9 +1,129 @@
-"""Platform commands: `lantern demo`, `lantern serve`, `lantern token create`."""
+"""Platform commands: `lantern demo`, `lantern serve`, `lantern migrate`, `lantern token create`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+
+
+def _env_file() -> Path:
+    from lantern.platform.runtime import var_dir
+
+    return var_dir() / "demo.env"
+
+
+def _setup() -> None:
+    from lantern.platform.runtime import setup_django, var_dir
+
+    var_dir().mkdir(parents=True, exist_ok=True)
+    setup_django(env_file=_env_file())
+
+
+def _migrate(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def _serve(host: str, port: int, threads: int = 8) -> None:
+    from waitress import serve as waitress_serve
+
+    from lantern.cli._common import console
+    from lantern.platform.wsgi import application
+
+    console.print(f"Serving on [bold]http://{host}:{port}[/] (Ctrl+C to stop)")
+    waitress_serve(application, host=host, port=port, threads=threads, ident="lantern")
+
+
+def demo(
+    port: int = typer.Option(8000, help="Port to serve on."),
+    people: int = typer.Option(300, min=10, max=20000, help="Synthetic people to seed (first run only)."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Prepare and seed, then exit."),
+) -> None:
+    """Set up the demo: var/demo.env, SQLite database, synthetic data; print the sign-ins; serve."""
+    from lantern.platform.runtime import var_dir, write_demo_env
+
+    created = write_demo_env(_env_file())
+    _setup()
+    import os
+
+    from rich.table import Table
+
+    from lantern.cli._common import console, err_console
+    from lantern.platform.seed import seed_demo
+
+    if created:
+        err_console.print(f"wrote fresh demo secrets to {_env_file()}")
+    with err_console.status("migrating the database…"):
+        _migrate()
+    with err_console.status(f"seeding synthetic data ({people} people)…"):
+        result = seed_demo(people=people, password=os.environ["LANTERN_DEMO_PASSWORD"])
+    if result.skipped:
+        err_console.print("demo data already present: nothing added")
+    else:
+        err_console.print(f"seeded {result.subjects} subjects, {result.assessments} assessments, "
+                          f"{result.legs} journey legs (from the {result.source})")
+    table = Table(title=f"Demo sign-ins — password for all: {os.environ['LANTERN_DEMO_PASSWORD']}")
+    table.add_column("username")
+    table.add_column("role")
+    table.add_column("agency")
+    for username, role, agency in result.users:
+        table.add_row(username, role, agency)
+    console.print(table)
+    console.print(f"database: {var_dir() / 'lantern.sqlite3'}")
+    if not no_serve:
+        _serve("127.0.0.1", port)
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port."),
+    threads: int = typer.Option(8, help="Worker threads."),
+) -> None:
+    """Serve the platform with Waitress (a production-grade pure-Python WSGI server)."""
+    _setup()
+    _serve(host, port, threads)
+
+
+def migrate() -> None:
+    """Create or update the database tables."""
+    _setup()
+    _migrate(verbosity=1)
+
+
+@token_app.command("create")
+def token_create(
+    username: str = typer.Argument(..., help="The user the token acts as."),
+    name: str = typer.Option("", help="A label to tell tokens apart."),
+    days: int = typer.Option(90, min=1, max=3650, help="Days until the token expires."),
+) -> None:
+    """Create an API token for USERNAME and print it (once: only its hash is stored)."""
+    _setup()
+    from lantern.cli._common import console, err_console
+    from lantern.errors import LanternError
+    from lantern.platform.accounts.models import User
+    from lantern.platform.accounts.services import token_create as create
+    from lantern.platform.middleware import reset_request_context, set_request_context
+
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise LanternError(f"no user named {username!r}", field="USERNAME")
+    ctx = set_request_context("cli", "cli")
+    try:
+        row, token = create(user=user, name=name, days=days)
+    finally:
+        reset_request_context(ctx)
+    err_console.print(f"token {row.prefix}… for {username} ({user.role}, {user.agency}), expires "
+                      f"{row.expires_at:%Y-%m-%d}. It is shown once; store it now:")
+    console.print(token, markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add the platform commands to the main app."""
+    app.command("demo")(demo)
+    app.command("serve")(serve)
+    app.command("migrate")(migrate)
+    app.add_typer(token_app, name="token")

@@ -29,9 +29,20 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # so ninja's docs page uses its bundled Swagger UI assets, never a CDN
+    "lantern.platform.accounts",
+    "lantern.platform.audit",
+    "lantern.platform.cases",
+    "lantern.platform.web",
 ]
 
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "subject-list"
+LOGOUT_REDIRECT_URL = "login"
+
 MIDDLEWARE = [
+    "lantern.platform.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -39,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "lantern.platform.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -58,6 +70,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "lantern.platform.web.context.navigation",
             ]
         },
     }
@@ -88,6 +101,15 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Encrypted identifier fields: LANTERN_FIELD_KEYS (comma-separated Fernet keys, newest first) and
+# LANTERN_INDEX_KEY (HMAC key of the blind index); see docs/security.md.
+SESSION_SERIALIZER = "django.contrib.sessions.serializers.JSONSerializer"
+SESSION_SAVE_EVERY_REQUEST = False
+
+# Uploads: the request body may not exceed 5 MiB; an import file may not exceed LANTERN_IMPORT_MAX_BYTES
+# nor LANTERN_IMPORT_MAX_ROWS rows.
+LANTERN_IMPORT_MAX_BYTES = int(os.environ.get("LANTERN_IMPORT_MAX_BYTES", 2 * 1024 * 1024))
+LANTERN_IMPORT_MAX_ROWS = int(os.environ.get("LANTERN_IMPORT_MAX_ROWS", 5000))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -97,3 +119,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LANTERN_LOG_LEVEL", "WARNING")},
 }
+
+# Static files are served by WhiteNoise straight from the apps' static folders (no collectstatic step
+# for `lantern demo`); nothing is loaded from a CDN.
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,211 @@
+"""REST API v1 (django-ninja): token auth, subjects, assessments, journeys, bulk import.
+
+Each endpoint validates, calls one service or selector, and renders. A record of another agency answers 404
+exactly like a missing one; a role without the capability answers 403; bad input answers 422 (400 for an
+unreadable upload) with the list of problems (record, field, reason).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from ninja import File, Form, NinjaAPI, Query, Schema
+from ninja.files import UploadedFile
+from ninja.security import HttpBearer
+
+from lantern.errors import LanternError, Problem
+from lantern.platform.accounts.services import token_authenticate
+from lantern.platform.api.schemas import (
+    AssessmentOut,
+    Created,
+    ErrorOut,
+    IdentityIn,
+    IdentityOut,
+    ImportOut,
+    LegIn,
+    LegOut,
+    SubjectIn,
+    SubjectOut,
+    SubjectPage,
+)
+from lantern.platform.cases import imports, selectors, services
+from lantern.platform.cases.export import assessment_flat_row
+from lantern.platform.roles import has_capability
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request, token):
+        user = token_authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Lantern API",
+    version="1",
+    description="Subjects, assessments and journeys of your agency. Authenticate with `Authorization: Bearer <token>` "
+    "(create one with `lantern token create USERNAME`).",
+    auth=BearerToken(),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+@api.exception_handler(LanternError)
+def _lantern_error(request, exc: LanternError):
+    status = 400 if any(p.record == "file" for p in exc.problems) else 422
+    return api.create_response(request, {
+        "detail": "the input was refused",
+        "problems": [{"record": p.record, "field": p.field, "reason": p.reason} for p in exc.problems],
+    }, status=status)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return api.create_response(request, {"detail": "Not found"}, status=404)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request, exc):
+    return api.create_response(request, {"detail": "Your role does not allow this"}, status=403)
+
+
+def _leg_out(leg) -> dict:
+    return {f: getattr(leg, f) for f in ("order", "country", "entry_date", "exit_date", "mode", "crossing_point",
+                                          "facilitator_type", "intra_eu")}
+
+
+def _identity_out(identity) -> dict | None:
+    if identity is None:
+        return None
+    return {"given_name": identity.given_name, "family_name": identity.family_name,
+            "date_of_birth": identity.date_of_birth or None, "document_numbers": identity.document_numbers,
+            "phone": identity.phone}
+
+
+class ListFilters(Schema):
+    ref: str = ""
+    name: str = ""
+    page: int = 1
+
+
+@api.get("/subjects", response={200: SubjectPage, **_ERRORS}, tags=["subjects"])
+def subject_list(request, filters: Query[ListFilters]):
+    """Subjects of my agency (and those shared with it), newest first, 50 a page. `name` is an exact search
+    on the normalised full name (through the blind index)."""
+    qs = selectors.subject_list_for_user(user=request.user, name=filters.name, ref=filters.ref)
+    paginator = Paginator(qs, 50)
+    page = paginator.get_page(filters.page)
+    return {
+        "count": paginator.count,
+        "page": page.number,
+        "pages": max(1, math.ceil(paginator.count / 50)),
+        "items": [{"ref": s.ref, "agency": s.agency.key, "created_at": s.created_at, "n_assessments": s.n_assessments,
+                   "last_interview": s.last_interview} for s in page],
+    }
+
+
+@api.post("/subjects", response={201: Created, **_ERRORS}, tags=["subjects"])
+def subject_create(request, payload: SubjectIn):
+    subject = services.subject_create(user=request.user, identity=payload.identity.dict() if payload.identity else None)
+    return 201, {"ref": subject.ref}
+
+
+@api.get("/subjects/{ref}", response={200: SubjectOut, **_ERRORS}, tags=["subjects"])
+def subject_detail(request, ref: str, include_identity: bool = False):
+    """One subject. `include_identity=true` adds the decrypted identifiers (caseworkers and supervisors; audited)."""
+    subject = selectors.subject_get_for_user(user=request.user, ref=ref)
+    identity = None
+    if include_identity:
+        identity = _identity_out(selectors.identity_get_for_user(user=request.user, subject=subject))
+    return {
+        "ref": subject.ref, "agency": subject.agency.key, "created_at": subject.created_at,
+        "assessments": [a.ref for a in selectors.assessment_list_for_subject(user=request.user, subject=subject)],
+        "journey": [_leg_out(leg) for leg in selectors.journey_for_subject(user=request.user, subject=subject)],
+        "identity": identity,
+    }
+
+
+@api.put("/subjects/{ref}/identity", response={200: IdentityOut, **_ERRORS}, tags=["subjects"])
+def subject_identity_update(request, ref: str, payload: IdentityIn):
+    subject = selectors.subject_get_for_user(user=request.user, ref=ref, capability="case.write")
+    identity = services.subject_identity_update(user=request.user, subject=subject, identity=payload.dict())
+    return _identity_out(identity)
+
+
+@api.get("/subjects/{ref}/assessments", response={200: list[AssessmentOut], **_ERRORS}, tags=["assessments"])
+def subject_assessments(request, ref: str):
+    subject = selectors.subject_get_for_user(user=request.user, ref=ref)
+    return [_assessment_out(a) for a in selectors.assessment_list_for_subject(user=request.user, subject=subject)]
+
+
+@api.post("/subjects/{ref}/assessments", response={201: Created, **_ERRORS}, tags=["assessments"])
+def assessment_create(request, ref: str, payload: dict[str, Any]):
+    """Record an interview. The body is one row of the flat assessment format (JSON object): core columns
+    (`standard_version`, `interview_date` required) and an answer for every indicator and factor id
+    (1 / 0 / null, or "yes" / "no" / "unknown"), plus optional `notes`."""
+    subject = selectors.subject_get_for_user(user=request.user, ref=ref, capability="case.write")
+    body = {k: v for k, v in payload.items() if k not in ("subject_ref", "assessment_id", "agency")}
+    assessment = services.assessment_create(user=request.user, subject=subject, data=body, source="api")
+    return 201, {"ref": assessment.ref}
+
+
+def _assessment_out(a) -> dict:
+    row = assessment_flat_row(a)
+    return {"ref": a.ref, "subject_ref": a.subject.ref, "agency": a.agency.key, "standard_version": a.standard_version,
+            "interview_date": a.interview_date, "source": a.source, "created_at": a.created_at, "answers": row,
+            "notes": a.notes}
+
+
+@api.get("/assessments/{ref}", response={200: AssessmentOut, **_ERRORS}, tags=["assessments"])
+def assessment_detail(request, ref: str):
+    return _assessment_out(selectors.assessment_get_for_user(user=request.user, ref=ref))
+
+
+@api.get("/subjects/{ref}/journey", response={200: list[LegOut], **_ERRORS}, tags=["journeys"])
+def journey_get(request, ref: str):
+    subject = selectors.subject_get_for_user(user=request.user, ref=ref)
+    return [_leg_out(leg) for leg in selectors.journey_for_subject(user=request.user, subject=subject)]
+
+
+@api.put("/subjects/{ref}/journey", response={200: list[LegOut], **_ERRORS}, tags=["journeys"])
+def journey_put(request, ref: str, payload: list[LegIn]):
+    """Replace the journey with these legs, in order (intra-EU flags are computed)."""
+    subject = selectors.subject_get_for_user(user=request.user, ref=ref, capability="case.write")
+    legs = services.journey_replace(user=request.user, subject=subject, legs=[leg.dict() for leg in payload])
+    return [_leg_out(leg) for leg in legs]
+
+
+@api.post("/imports/assessments", response={200: ImportOut, 400: ImportOut, 422: ImportOut, 401: ErrorOut,
+                                            403: ErrorOut}, tags=["imports"])
+def assessments_import(request, file: File[UploadedFile], format: Form[str] = "csv"):  # noqa: A002
+    """Import assessments from a CSV in the flat format (`format=csv`) or an ODK / KoboToolbox submission
+    export of the standard's XLSForm (`format=xlsform`). All rows or none: any problem → 422 (400 when the
+    file itself is unreadable or too large) with every problem (row, field, reason) and nothing saved."""
+    from django.conf import settings
+
+    if file.size and file.size > settings.LANTERN_IMPORT_MAX_BYTES:
+        report = imports.ImportReport(format=format)
+        report.problems = [Problem(f"the file is {file.size:,} bytes; the limit is "
+                                           f"{settings.LANTERN_IMPORT_MAX_BYTES:,}", field="file", record="file")]
+    else:
+        report = imports.assessments_import(user=request.user, content=file.read(), fmt=format)
+    body = {"ok": report.ok, "format": report.format, "rows": report.rows, "created": report.created,
+            "new_subjects": report.new_subjects,
+            "problems": [{"record": p.record, "field": p.field, "reason": p.reason} for p in report.problems]}
+    if report.ok:
+        return 200, body
+    return (400 if any(p.record == "file" for p in report.problems) else 422), body
+
+
+def capabilities_of(user) -> list[str]:  # used by the docs and the web UI
+    from lantern.platform.roles import CAPABILITIES
+
+    return [c for c in CAPABILITIES if has_capability(user, c)]

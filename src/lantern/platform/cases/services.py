@@ -1,0 +1,313 @@
+"""Audited writes. Each service runs in one transaction and writes an audit row naming the acting user,
+the object and the action — never a field value. Input is validated (``cases.validation``) before anything
+is written; a ``ValidationError`` leaves the database unchanged."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from lantern.errors import Problem, ValidationError
+from lantern.platform import crypto, vocab
+from lantern.platform.audit.services import audit_record
+from lantern.platform.cases import validation
+from lantern.platform.cases.models import (
+    AccessGrant,
+    Assessment,
+    Consent,
+    JourneyLeg,
+    Subject,
+    SubjectIdentity,
+    new_subject_ref,
+)
+from lantern.platform.cases.selectors import require
+
+ASSESSMENT_FIELDS = ("standard_version", "interview_date", "sex", "age", "citizenship", "country_of_interview",
+                     "region", "legal_status", "education", "sector", "exploitation_form")
+
+
+def _new_subject(*, user) -> Subject:
+    for _ in range(5):  # a random pseudonym may collide (~1 in 10^14 per pair): retry
+        try:
+            with transaction.atomic():
+                return Subject.objects.create(ref=new_subject_ref(), agency_id=user.agency_id, created_by=user)
+        except IntegrityError:  # pragma: no cover - astronomically rare
+            continue
+    raise RuntimeError("could not draw a unique pseudonym")
+
+
+def _write_identity(subject: Subject, data: Mapping[str, Any]) -> SubjectIdentity:
+    dob = data.get("date_of_birth")
+    identity, _ = SubjectIdentity.objects.get_or_create(subject=subject)
+    identity.given_name = data.get("given_name", "") or ""
+    identity.family_name = data.get("family_name", "") or ""
+    identity.date_of_birth = dob.isoformat() if isinstance(dob, dt.date) else (dob or "")
+    identity.document_numbers = data.get("document_numbers", "") or ""
+    identity.phone = data.get("phone", "") or ""
+    identity.name_index = crypto.blind_index(identity.given_name, identity.family_name)
+    identity.save()
+    return identity
+
+
+def _identity_filled(data: Mapping[str, Any]) -> list[str]:
+    return [f for f in validation.IDENTITY_FIELDS if data.get(f)]
+
+
+@transaction.atomic
+def subject_create(*, user, identity: Mapping[str, Any] | None = None) -> Subject:
+    require(user, "case.write", action="subject.create")
+    cleaned = validation.clean_identity(identity or {})
+    subject = _new_subject(user=user)
+    if _identity_filled(cleaned):
+        _write_identity(subject, cleaned)
+    audit_record(actor=user, action="subject.create", object_type="subject", object_ref=subject.ref,
+                 detail="fields=" + ",".join(_identity_filled(cleaned)))
+    return subject
+
+
+@transaction.atomic
+def subject_identity_update(*, user, subject: Subject, identity: Mapping[str, Any]) -> SubjectIdentity:
+    require(user, "case.write", action="identity.update", object_type="subject", object_ref=subject.ref)
+    cleaned = validation.clean_identity(identity)
+    first = subject.assessments.order_by("interview_date").first()
+    if cleaned["date_of_birth"] and first and cleaned["date_of_birth"] > first.interview_date:
+        raise ValidationError("the date of birth is after an interview of this person", field="date_of_birth")
+    result = _write_identity(subject, cleaned)
+    audit_record(actor=user, action="identity.update", object_type="subject", object_ref=subject.ref,
+                 detail="fields=" + ",".join(_identity_filled(cleaned)))
+    return result
+
+
+def _dob_of(subject: Subject) -> dt.date | None:
+    identity = SubjectIdentity.objects.filter(subject=subject).first()
+    if identity and identity.date_of_birth:
+        return dt.date.fromisoformat(identity.date_of_birth)
+    return None
+
+
+def _make_assessment(*, user, subject: Subject, cleaned: Mapping[str, Any], source: str,
+                     external_id: str = "") -> Assessment:
+    return Assessment.objects.create(
+        subject=subject,
+        agency_id=user.agency_id,
+        created_by=user,
+        source=source,
+        external_id=external_id,
+        indicators=dict(cleaned["indicators"]),
+        factors=dict(cleaned["factors"]),
+        notes=cleaned.get("notes", ""),
+        **{f: cleaned.get(f) if cleaned.get(f) is not None else ("" if f not in ("age", "interview_date") else None)
+           for f in ASSESSMENT_FIELDS},
+    )
+
+
+@transaction.atomic
+def assessment_create(*, user, subject: Subject, data: Mapping[str, Any], source: str = "web") -> Assessment:
+    """Validate ``data`` (flat format keys) and record it as an interview of ``subject``."""
+    require(user, "case.write", action="assessment.create", object_type="subject", object_ref=subject.ref)
+    cleaned = validation.clean_assessment(data, date_of_birth=_dob_of(subject))
+    assessment = _make_assessment(user=user, subject=subject, cleaned=cleaned, source=source)
+    audit_record(actor=user, action="assessment.create", object_type="assessment", object_ref=assessment.ref,
+                 detail=f"subject={subject.ref}")
+    return assessment
+
+
+@transaction.atomic
+def consent_record(*, user, subject: Subject, purpose: str, scope: str, given_on, given_by: str) -> Consent:
+    require(user, "case.write", action="consent.create", object_type="subject", object_ref=subject.ref)
+    problems: list[Problem] = []
+    for name, value in (("purpose", purpose), ("scope", scope), ("given_by", given_by)):
+        list_name = f"consent_{name}"
+        if not value:
+            problems.append(Problem("is required", field=name))
+        elif not vocab.in_code_list(list_name, str(value)):
+            problems.append(Problem(f"{str(value)[:30]!r} is not a code of the list '{list_name}'", field=name))
+    date = validation.parse_date(given_on, field="given_on", record=None, problems=problems)
+    if date is None and not any(p.field == "given_on" for p in problems):
+        problems.append(Problem("is required", field="given_on"))
+    if problems:
+        raise ValidationError(problems)
+    consent = Consent.objects.create(subject=subject, purpose=purpose, scope=scope, given_on=date,
+                                     given_by=given_by, recorded_by=user)
+    audit_record(actor=user, action="consent.create", object_type="subject", object_ref=subject.ref,
+                 detail=f"purpose={purpose}")
+    return consent
+
+
+@transaction.atomic
+def consent_withdraw(*, user, subject: Subject, consent_id: int) -> Consent:
+    require(user, "case.write", action="consent.withdraw", object_type="subject", object_ref=subject.ref)
+    consent = subject.consents.select_for_update().filter(pk=consent_id, withdrawn_at__isnull=True).first()
+    if consent is None:
+        from django.http import Http404
+
+        raise Http404("No such consent")
+    consent.withdrawn_at = timezone.now()
+    consent.save(update_fields=["withdrawn_at"])
+    audit_record(actor=user, action="consent.withdraw", object_type="subject", object_ref=subject.ref,
+                 detail=f"purpose={consent.purpose}")
+    return consent
+
+
+# -- journeys ------------------------------------------------------------------------------------------
+
+def _refresh_journey(subject: Subject) -> list[JourneyLeg]:
+    """Renumber legs 1..n (two passes so the unique (subject, order) index never clashes) and recompute the
+    intra-EU flag: set when the person came from an EU member state into another one."""
+    legs = list(subject.legs.order_by("order", "id"))
+    std = vocab.current()
+    offset = 10_000
+    for leg in legs:
+        leg.order += offset
+    JourneyLeg.objects.bulk_update(legs, ["order"])
+    previous = None
+    for i, leg in enumerate(legs, start=1):
+        leg.order = i
+        leg.intra_eu = bool(previous and vocab.is_eu(previous.country, std=std) and vocab.is_eu(leg.country, std=std)
+                            and previous.country != leg.country)
+        previous = leg
+    JourneyLeg.objects.bulk_update(legs, ["order", "intra_eu"])
+    return legs
+
+
+def _check_order(legs: Sequence[JourneyLeg]) -> None:
+    problems = validation.check_journey_order([{"entry_date": x.entry_date, "exit_date": x.exit_date} for x in legs])
+    if problems:
+        raise ValidationError(problems)
+
+
+@transaction.atomic
+def journey_leg_add(*, user, subject: Subject, data: Mapping[str, Any], position: int | None = None) -> JourneyLeg:
+    require(user, "case.write", action="journey.update", object_type="subject", object_ref=subject.ref)
+    cleaned = validation.clean_leg(data)
+    count = subject.legs.count()
+    position = count + 1 if position is None else max(1, min(position, count + 1))
+    subject.legs.filter(order__gte=position).update(order=F("order") + 10_000)
+    leg = JourneyLeg.objects.create(subject=subject, order=position, **cleaned)
+    legs = _refresh_journey(subject)
+    _check_order(legs)
+    audit_record(actor=user, action="journey.update", object_type="subject", object_ref=subject.ref,
+                 detail=f"leg added at {position}")
+    leg.refresh_from_db()
+    return leg
+
+
+@transaction.atomic
+def journey_leg_remove(*, user, subject: Subject, leg: JourneyLeg) -> None:
+    require(user, "case.write", action="journey.update", object_type="subject", object_ref=subject.ref)
+    position = leg.order
+    leg.delete()
+    _refresh_journey(subject)
+    audit_record(actor=user, action="journey.update", object_type="subject", object_ref=subject.ref,
+                 detail=f"leg {position} removed")
+
+
+@transaction.atomic
+def journey_leg_move(*, user, subject: Subject, leg: JourneyLeg, direction: str) -> list[JourneyLeg]:
+    require(user, "case.write", action="journey.update", object_type="subject", object_ref=subject.ref)
+    if direction not in ("up", "down"):
+        raise ValidationError("must be 'up' or 'down'", field="direction")
+    legs = list(subject.legs.order_by("order"))
+    i = next(k for k, x in enumerate(legs) if x.pk == leg.pk)
+    j = i - 1 if direction == "up" else i + 1
+    if 0 <= j < len(legs):
+        legs[i], legs[j] = legs[j], legs[i]
+        for k, x in enumerate(legs, start=1):
+            x.order = k + 10_000
+        JourneyLeg.objects.bulk_update(legs, ["order"])
+    result = _refresh_journey(subject)
+    audit_record(actor=user, action="journey.update", object_type="subject", object_ref=subject.ref,
+                 detail=f"leg {i + 1} moved {direction}")
+    return result
+
+
+@transaction.atomic
+def journey_replace(*, user, subject: Subject, legs: Sequence[Mapping[str, Any]]) -> list[JourneyLeg]:
+    """Replace the whole journey (API PUT): all legs are validated before any is written."""
+    require(user, "case.write", action="journey.update", object_type="subject", object_ref=subject.ref)
+    problems: list[Problem] = []
+    cleaned = [validation.clean_leg(leg, record=f"leg {i}", problems=problems) for i, leg in enumerate(legs, start=1)]
+    if not problems:
+        problems += validation.check_journey_order(cleaned)
+    if problems:
+        raise ValidationError(problems)
+    subject.legs.all().delete()
+    JourneyLeg.objects.bulk_create(JourneyLeg(subject=subject, order=i, **c) for i, c in enumerate(cleaned, start=1))
+    result = _refresh_journey(subject)
+    audit_record(actor=user, action="journey.update", object_type="subject", object_ref=subject.ref,
+                 detail=f"legs={len(cleaned)}")
+    return result
+
+
+# -- intake: one interview, one transaction ----------------------------------------------------------------
+
+@transaction.atomic
+def intake_submit(*, user, consent: Mapping[str, Any], identity: Mapping[str, Any], assessment: Mapping[str, Any],
+                  legs: Sequence[Mapping[str, Any]], subject: Subject | None = None) -> Assessment:
+    """Record a complete intake (consent, identity, assessment, journey) for a new or existing subject.
+    Everything is validated first; on any problem nothing is written."""
+    require(user, "case.write", action="intake.submit")
+    problems: list[Problem] = []
+    ident = validation.clean_identity(identity, problems=problems)
+    dob = ident.get("date_of_birth") or (subject and _dob_of(subject))
+    cleaned = validation.clean_assessment(assessment, date_of_birth=dob, problems=problems)
+    cleaned_legs = [validation.clean_leg(leg, record=f"leg {i}", problems=problems) for i, leg in enumerate(legs, 1)]
+    problems += validation.check_journey_order(cleaned_legs)
+    if problems:
+        raise ValidationError(problems)
+    if subject is None:
+        subject = subject_create(user=user, identity=ident)
+    elif _identity_filled(ident):
+        subject_identity_update(user=user, subject=subject, identity=ident)
+    if consent:
+        consent_record(user=user, subject=subject, **consent)
+    result = _make_assessment(user=user, subject=subject, cleaned=cleaned, source="web")
+    audit_record(actor=user, action="assessment.create", object_type="assessment", object_ref=result.ref,
+                 detail=f"subject={subject.ref}")
+    if cleaned_legs:
+        journey_replace(user=user, subject=subject, legs=[
+            {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in leg.items()} for leg in cleaned_legs])
+    return result
+
+
+# -- access grants -----------------------------------------------------------------------------------------
+
+@transaction.atomic
+def access_grant_create(*, user, subject: Subject, agency, reason: str, days: int = 90) -> AccessGrant:
+    """Give ``agency`` access to ``subject`` for ``days`` (only the owning agency's supervisors can)."""
+    require(user, "grant.manage", action="grant.create", object_type="subject", object_ref=subject.ref)
+    problems = []
+    if subject.agency_id != user.agency_id:
+        problems.append(Problem("only the agency that owns the record can share it", field="subject"))
+    if agency.pk == subject.agency_id:
+        problems.append(Problem("the agency already owns this record", field="agency"))
+    if not reason.strip():
+        problems.append(Problem("is required: say why (e.g. the referral and the consent it rests on)", field="reason"))
+    if not 1 <= days <= 365:
+        problems.append(Problem("must be between 1 and 365 days", field="days"))
+    if problems:
+        raise ValidationError(problems)
+    grant = AccessGrant.objects.create(agency=agency, subject=subject, granted_by=user, reason=reason.strip()[:300],
+                                       expires_at=timezone.now() + dt.timedelta(days=days))
+    audit_record(actor=user, action="grant.create", object_type="subject", object_ref=subject.ref,
+                 detail=f"agency={agency.key} days={days}")
+    return grant
+
+
+@transaction.atomic
+def access_grant_revoke(*, user, grant: AccessGrant) -> AccessGrant:
+    require(user, "grant.manage", action="grant.revoke", object_type="subject", object_ref=grant.subject.ref)
+    if grant.subject.agency_id != user.agency_id:
+        from django.http import Http404
+
+        raise Http404("No such grant")
+    grant.revoked_at = timezone.now()
+    grant.save(update_fields=["revoked_at"])
+    audit_record(actor=user, action="grant.revoke", object_type="subject", object_ref=grant.subject.ref,
+                 detail=f"agency={grant.agency.key}")
+    return grant

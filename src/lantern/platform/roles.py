@@ -1,0 +1,44 @@
+"""Roles and what each may do.
+
+A role is a set of capabilities. Lacking a capability answers 403 (a role is not a secret); a record of
+another agency answers 404 exactly like a missing one (see ``cases.selectors``).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CASEWORKER = "caseworker", _("Caseworker")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    ANALYST = "analyst", _("Analyst")
+    COORDINATOR = "coordinator", _("Coordinator")
+    AGENCY_ADMIN = "agency_admin", _("Agency administrator")
+    AUDITOR = "auditor", _("Auditor")
+
+
+# capability -> roles holding it
+CAPABILITIES: dict[str, frozenset[str]] = {
+    # open a subject's case file (pseudonym, assessments, journey)
+    "case.read": frozenset({Role.CASEWORKER, Role.SUPERVISOR}),
+    # see the direct identifiers (names, date of birth, documents, phone) — decrypted, audited
+    "identity.read": frozenset({Role.CASEWORKER, Role.SUPERVISOR}),
+    # create subjects, assessments, consents, journey legs; import
+    "case.write": frozenset({Role.CASEWORKER, Role.SUPERVISOR}),
+    # grant or revoke another agency's access to one subject
+    "grant.manage": frozenset({Role.SUPERVISOR}),
+    # pseudonymous assessment rows (no identifiers) for analysis
+    "assessment.analyse": frozenset({Role.SUPERVISOR, Role.ANALYST}),
+    # read the agency's audit trail
+    "audit.read": frozenset({Role.AUDITOR, Role.AGENCY_ADMIN}),
+    # manage the agency's users and API tokens
+    "agency.admin": frozenset({Role.AGENCY_ADMIN}),
+}
+
+
+def has_capability(user, capability: str) -> bool:
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "agency_id", None):
+        return False
+    return user.role in CAPABILITIES[capability]

@@ -1,0 +1,236 @@
+"""Synthetic demo data: agencies of different types, a user of every role in each, and a few hundred
+pseudonymous subjects with assessments and journeys.
+
+The people come from the simulator (``lantern.simulate.simulate(scenario="romania", …)``) when it is
+available; otherwise from a small generator here that draws answers for the standard's own indicators and
+factors. Nothing is real personal data. Seeding is idempotent: a second run adds nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from lantern.platform import crypto, vocab
+from lantern.platform.accounts.models import Agency, User
+from lantern.platform.audit.services import audit_record
+from lantern.platform.cases.models import (
+    Assessment,
+    JourneyLeg,
+    Subject,
+    SubjectIdentity,
+    new_subject_ref,
+)
+from lantern.platform.roles import Role
+
+# Demo agencies (key, name, type in the standard's agency_type list, region)
+DEMO_AGENCIES = [
+    ("demo-ngo", "Demo NGO Bucharest", "ngo", "Bucuresti"),
+    ("demo-border", "Demo Border Police", "border_police", "Iasi"),
+    ("demo-immigration", "Demo Immigration Office", "immigration", "Bucuresti"),
+    ("demo-labour", "Demo Labour Inspectorate", "labour_inspection", "Cluj"),
+    ("demo-anti-trafficking", "Demo Anti-trafficking Agency", "anti_trafficking_agency", "Bucuresti"),
+]
+# Synthetic origin countries and their demo weights (the simulator's Romania scenario has its own).
+_ORIGINS = {"NP": 40, "LK": 14, "IN": 8, "BD": 6, "EG": 5, "PK": 5, "MA": 4, "TR": 4, "ET": 3, "PH": 3,
+            "UA": 6, "MD": 2}
+_GIVEN = ["Asha", "Ravi", "Sita", "Kamal", "Nimal", "Priya", "Omar", "Fatima", "Yusuf", "Aylin", "Olena",
+          "Ivan", "Maria", "Jose", "Tesfaye", "Hana", "Rahul", "Anil", "Leila", "Samir"]
+_FAMILY = ["Sharma", "Thapa", "Perera", "Silva", "Khan", "Hossain", "Hassan", "Yilmaz", "Kovalenko", "Santos",
+           "Bekele", "Gurung", "Fernando", "Rahman", "Aziz", "Demir", "Shevchenko", "Reyes", "Tadesse", "Rai"]
+
+
+@dataclass
+class SeedResult:
+    agencies: int = 0
+    users: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, agency)
+    subjects: int = 0
+    assessments: int = 0
+    legs: int = 0
+    source: str = ""
+    skipped: bool = False
+
+
+def seed_accounts(*, password: str) -> tuple[list[Agency], list[tuple[str, str, str]]]:
+    agencies = []
+    for key, name, type_, region in DEMO_AGENCIES:
+        agency, _ = Agency.objects.get_or_create(key=key, defaults={"name": name, "type": type_, "country": "RO",
+                                                                    "region": region})
+        agencies.append(agency)
+    users = []
+    for agency in agencies:
+        short = agency.key.removeprefix("demo-")
+        for role in Role.values:
+            username = f"{short}-{role}".replace("_", "-")
+            user = User.objects.filter(username=username).first()
+            if user is None:  # (hashing is slow on purpose: only for new users)
+                user = User(username=username, agency=agency, role=role, first_name=role.replace("_", " ").title())
+                user.set_password(password)
+                user.save()
+            users.append((username, role, agency.name))
+    return agencies, users
+
+
+def _simulated(people: int, seed: int):
+    """(assessments rows, journeys by person, identities by person) from the simulator, or None."""
+    try:
+        from lantern.simulate import simulate
+    except ImportError:
+        return None
+    try:
+        world = simulate(scenario="romania", people=people, seed=seed)
+    except Exception:  # the simulator is optional for the demo; fall back to the local generator
+        return None
+    get = (lambda name: world[name]) if isinstance(world, dict) else (lambda name: getattr(world, name))
+    try:
+        assessments = get("assessments").to_dicts()
+        journeys = get("journeys").to_dicts()
+    except Exception:
+        return None
+    legs: dict[str, list[dict]] = {}
+    for leg in sorted(journeys, key=lambda r: (str(r.get("person_id")), r.get("leg_no") or 0)):
+        legs.setdefault(str(leg.get("person_id")), []).append(leg)
+    identities: dict[str, dict] = {}
+    try:
+        for row in get("people").to_dicts():
+            identities[str(row.get("person_id"))] = {k: row.get(k) for k in ("given_name", "family_name", "date_of_birth")}
+    except Exception:  # noqa: S110 - names are optional in the demo
+        identities = {}
+    return assessments, legs, identities
+
+
+def _generated(people: int, seed: int):
+    std = vocab.current()
+    rng = random.Random(seed)
+    today = dt.date.today()
+    cols = std.assessment_columns()
+    rows, legs, identities = [], {}, {}
+    origins, weights = list(_ORIGINS), list(_ORIGINS.values())
+    code = {name: std.code_list(name).active_ids() for name in ("sex", "legal_status", "education", "sector",
+                                                                 "exploitation_form", "leg_mode", "facilitator_type")}
+    for i in range(people):
+        pid = f"P{i:05d}"
+        interview = today - dt.timedelta(days=rng.randint(1, 700))
+        age = rng.randint(17, 58)
+        risk = rng.random()
+        row = {"assessment_id": f"demo-{pid}", "subject_ref": pid, "standard_version": std.version,
+               "agency": rng.choices([a[0] for a in DEMO_AGENCIES], [40, 15, 15, 15, 15])[0],
+               "interview_date": interview.isoformat(), "sex": rng.choice(code["sex"][:2]), "age": age,
+               "citizenship": rng.choices(origins, weights)[0], "country_of_interview": "RO", "region": "",
+               "legal_status": rng.choice(code["legal_status"]), "education": rng.choice(code["education"]),
+               "sector": rng.choice(code["sector"]),
+               "exploitation_form": rng.choice(code["exploitation_form"]) if risk > 0.6 else ""}
+        for c in cols:
+            if c.kind in ("indicator", "factor"):
+                p_yes = 0.05 + 0.35 * risk if c.kind == "indicator" else 0.25
+                u = rng.random()
+                row[c.name] = None if u < 0.08 else (1 if u < 0.08 + p_yes else 0)
+        rows.append(row)
+        start = interview - dt.timedelta(days=rng.randint(60, 900))
+        route = [row["citizenship"]] + (["MD"] if row["citizenship"] == "UA" else rng.choice([[], ["AE"], ["TR"], ["HU"]])) + ["RO"]
+        plan, day = [], start
+        for k, country in enumerate(route):
+            stay = rng.randint(2, 40) if 0 < k < len(route) - 1 else rng.randint(5, 60)
+            plan.append({"person_id": pid, "leg_no": k + 1, "to_country": country,
+                         "entry_date": None if k == 0 else day, "exit_date": None if k == len(route) - 1 else day + dt.timedelta(days=stay),
+                         "mode": "" if k == 0 else rng.choice(code["leg_mode"][:3]),
+                         "facilitator_type": "" if k == 0 else rng.choice(code["facilitator_type"])})
+            day = day + dt.timedelta(days=stay + 1)
+        legs[pid] = plan
+        dob = interview - dt.timedelta(days=age * 365 + rng.randint(0, 360))
+        identities[pid] = {"given_name": rng.choice(_GIVEN), "family_name": rng.choice(_FAMILY),
+                           "date_of_birth": dob.isoformat()}
+    return rows, legs, identities
+
+
+def _flag(value) -> str:
+    if value is None or value == "":
+        return "unknown"
+    return "yes" if int(value) == 1 else "no"
+
+
+def _date(value):
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+@transaction.atomic
+def seed_demo(*, people: int = 300, seed: int = 20261204, password: str) -> SeedResult:
+    result = SeedResult()
+    agencies, result.users = seed_accounts(password=password)
+    result.agencies = len(agencies)
+    if Assessment.objects.filter(source="demo").exists():
+        result.skipped = True
+        return result
+    data = _simulated(people, seed)
+    result.source = "simulator" if data else "generator"
+    rows, legs_by_person, identities = data or _generated(people, seed)
+    std = vocab.current()
+    caseworkers = {u.agency_id: u for u in User.objects.filter(role=Role.CASEWORKER, agency__in=agencies)}
+    sim_agencies = sorted({str(r.get("agency") or "") for r in rows})
+    by_type = {a.type: a for a in agencies}
+    agency_for = {}
+    by_key = {a.key: a for a in agencies}
+    for i, key in enumerate(sim_agencies):
+        agency_for[key] = by_key.get(key) or next((a for t, a in by_type.items() if t in key or key in t), agencies[i % len(agencies)])
+    subjects: dict[str, Subject] = {}
+    indicator_ids = set(vocab.indicator_ids(std=std))
+    factor_ids = set(vocab.factor_ids(std=std))
+    assessments = []
+    for row in rows:
+        pid = str(row.get("subject_ref"))
+        agency = agency_for.get(str(row.get("agency") or ""), agencies[0])
+        if pid not in subjects:
+            subjects[pid] = Subject(ref=new_subject_ref(), agency=agency, created_by=caseworkers[agency.pk])
+        interview = _date(row.get("interview_date")) or dt.date.today()
+        assessments.append(Assessment(
+            subject=subjects[pid], agency=subjects[pid].agency, created_by=caseworkers[subjects[pid].agency_id],
+            standard_version=std.version, interview_date=interview, sex=row.get("sex") or "",
+            age=row.get("age"), citizenship=row.get("citizenship") or "",
+            country_of_interview=row.get("country_of_interview") or "", region=row.get("region") or "",
+            legal_status=row.get("legal_status") or "", education=row.get("education") or "",
+            sector=row.get("sector") or "", exploitation_form=row.get("exploitation_form") or "",
+            indicators={k: _flag(row.get(k)) for k in indicator_ids}, factors={k: _flag(row.get(k)) for k in factor_ids},
+            source="demo", external_id=str(row.get("assessment_id") or "")[:100],
+        ))
+    Subject.objects.bulk_create(subjects.values())
+    for a in assessments:
+        a.subject_id = a.subject.pk
+    Assessment.objects.bulk_create(assessments, batch_size=500)
+    idents, legs = [], []
+    for pid, subject in subjects.items():
+        ident = identities.get(pid)
+        if ident:
+            dob = _date(ident.get("date_of_birth"))
+            idents.append(SubjectIdentity(subject=subject, given_name=ident.get("given_name") or "",
+                                          family_name=ident.get("family_name") or "",
+                                          date_of_birth=dob.isoformat() if dob else "",
+                                          name_index=crypto.blind_index(ident.get("given_name"), ident.get("family_name"))))
+        previous = None
+        k = 0
+        for leg in legs_by_person.get(pid, []):
+            country = str(leg.get("to_country") or leg.get("country") or "")
+            if not vocab.is_country(country, std=std):
+                continue
+            k += 1
+            legs.append(JourneyLeg(
+                subject=subject, order=k, country=country, entry_date=_date(leg.get("entry_date")),
+                exit_date=_date(leg.get("exit_date")), mode=leg.get("mode") or "",
+                crossing_point=str(leg.get("crossing_point") or "")[:120], facilitator_type=leg.get("facilitator_type") or "",
+                intra_eu=bool(previous and previous != country and vocab.is_eu(previous, std=std) and vocab.is_eu(country, std=std)),
+            ))
+            previous = country
+    SubjectIdentity.objects.bulk_create(idents, batch_size=500)
+    JourneyLeg.objects.bulk_create(legs, batch_size=1000)
+    result.subjects, result.assessments, result.legs = len(subjects), len(assessments), len(legs)
+    audit_record(actor=None, action="demo.seed", detail=f"subjects={result.subjects} assessments={result.assessments}",
+                 channel="cli")
+    return result

@@ -1,0 +1,170 @@
+"""Forms generated from the data standard. Each form's ``clean`` runs the same validation as the services
+(``cases.validation``) and puts every problem next to its field."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from lantern.errors import Problem
+from lantern.platform import vocab
+from lantern.platform.cases import validation
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _choices(list_name: str, *, blank: bool) -> list[tuple[str, str]]:
+    choices = vocab.code_choices(list_name)
+    return ([("", "—")] + choices) if blank else choices
+
+
+class ProblemsMixin:
+    """Puts validation problems next to their fields (or on the form when the field is not on it)."""
+
+    def add_problems(self, problems: list[Problem]) -> None:
+        for p in problems:
+            name = p.field if p.field in self.fields else None
+            reason = p.reason if name or not p.field else f"{p.field}: {p.reason}"
+            if name and name in self.errors:
+                continue  # Django's own error for the field is enough
+            self.add_error(name, reason)
+
+
+class ConsentForm(ProblemsMixin, forms.Form):
+    consent_given = forms.BooleanField(
+        label=_("The person was informed and consents to this interview being recorded"), required=True)
+    purpose = forms.ChoiceField(label=_("Purpose"))
+    scope = forms.ChoiceField(label=_("Scope"))
+    given_by = forms.ChoiceField(label=_("Given by"))
+    given_on = forms.DateField(label=_("Date"), widget=DateInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("purpose", "scope", "given_by"):
+            self.fields[name].choices = _choices(f"consent_{name}", blank=True)
+
+    def clean(self):
+        data = super().clean()
+        problems: list[Problem] = []
+        validation.parse_date(data.get("given_on"), field="given_on", record=None, problems=problems)
+        self.add_problems(problems)
+        return data
+
+
+IDENTITY_LABELS = {
+    "given_name": _("Given name(s)"),
+    "family_name": _("Family name"),
+    "date_of_birth": _("Date of birth"),
+    "document_numbers": _("Document numbers (passport, residence permit)"),
+    "phone": _("Phone"),
+}
+CORE_LABELS = {
+    "interview_date": _("Date of interview"),
+    "sex": _("Sex"),
+    "age": _("Age (years)"),
+    "citizenship": _("Citizenship"),
+    "country_of_interview": _("Country of interview"),
+    "region": _("Region"),
+    "legal_status": _("Legal status"),
+    "education": _("Education"),
+    "sector": _("Sector of work"),
+    "exploitation_form": _("Suspected form of exploitation"),
+}
+
+
+class DemographicsForm(ProblemsMixin, forms.Form):
+    """Identifiers (optional, encrypted) and the core columns of the flat format."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("given_name", "family_name"):
+            self.fields[name] = forms.CharField(label=IDENTITY_LABELS[name], required=False, max_length=200)
+        self.fields["date_of_birth"] = forms.DateField(label=IDENTITY_LABELS["date_of_birth"], required=False,
+                                                       widget=DateInput())
+        self.fields["document_numbers"] = forms.CharField(label=IDENTITY_LABELS["document_numbers"], required=False,
+                                                          max_length=300)
+        self.fields["phone"] = forms.CharField(label=IDENTITY_LABELS["phone"], required=False, max_length=25)
+        for col in vocab.core_columns():
+            name = col.name
+            if name in ("assessment_id", "subject_ref", "agency", "standard_version"):
+                continue
+            label = CORE_LABELS.get(name, name)
+            if col.dtype == "date":
+                field = forms.DateField(label=label, required=col.required, widget=DateInput())
+            elif col.dtype == "int":
+                field = forms.IntegerField(label=label, required=col.required, min_value=0, max_value=120)
+            elif col.code_list:
+                field = forms.ChoiceField(label=label, required=col.required,
+                                          choices=_choices(col.code_list, blank=True))
+            else:
+                field = forms.CharField(label=label, required=col.required, max_length=120)
+            self.fields[name] = field
+        self.identity_fields = [self[n] for n in validation.IDENTITY_FIELDS]
+        self.core_fields = [self[n] for n in self.fields if n not in validation.IDENTITY_FIELDS]
+
+    def clean(self):
+        data = super().clean()
+        problems: list[Problem] = []
+        validation.clean_identity(data, problems=problems)
+        core = {k: v for k, v in data.items() if k not in validation.IDENTITY_FIELDS}
+        core["standard_version"] = vocab.current_version()
+        validation.clean_assessment(core, date_of_birth=data.get("date_of_birth"), problems=problems,
+                                    answers_required=False)
+        self.add_problems(problems)
+        return data
+
+
+class AnswersForm(forms.Form):
+    """One yes / no / unknown question per indicator (or factor) of a section; every one must be answered."""
+
+    def __init__(self, *args, sections: list[vocab.Section], **kwargs):
+        super().__init__(*args, **kwargs)
+        answer_choices = _choices("answer", blank=False)
+        self.sections = []
+        for section in sections:
+            bound = []
+            for q in section.questions:
+                self.fields[q.id] = forms.ChoiceField(
+                    label=q.text, help_text=q.hint if q.hint != q.text else "", choices=answer_choices,
+                    widget=forms.RadioSelect, required=True,
+                    error_messages={"required": _("Choose yes, no or unknown.")},
+                )
+                bound.append(self[q.id])
+            self.sections.append((section, bound))
+
+
+class LegForm(ProblemsMixin, forms.Form):
+    country = forms.ChoiceField(label=_("Country"))
+    entry_date = forms.DateField(label=_("Entry date"), required=False, widget=DateInput())
+    exit_date = forms.DateField(label=_("Exit date"), required=False, widget=DateInput())
+    mode = forms.ChoiceField(label=_("Arrived by"), required=False)
+    crossing_point = forms.CharField(label=_("Crossing point"), required=False, max_length=120)
+    facilitator_type = forms.ChoiceField(label=_("Facilitated by"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", "—")] + vocab.country_choices()
+        self.fields["mode"].choices = _choices("leg_mode", blank=True)
+        self.fields["facilitator_type"].choices = _choices("facilitator_type", blank=True)
+
+    def clean(self):
+        data = super().clean()
+        problems: list[Problem] = []
+        validation.clean_leg(data, problems=problems)
+        self.add_problems(problems)
+        return data
+
+
+class GrantForm(ProblemsMixin, forms.Form):
+    agency = forms.ChoiceField(label=_("Agency"))
+    reason = forms.CharField(label=_("Reason (referral, consent it rests on)"), max_length=300)
+    days = forms.IntegerField(label=_("Days"), min_value=1, max_value=365, initial=90)
+
+    def __init__(self, *args, agencies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].choices = [(a.key, a.name) for a in agencies]

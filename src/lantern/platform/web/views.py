@@ -1,0 +1,431 @@
+"""Web views: validate, call one service or selector, render. Journey editing uses HTMX partials."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from lantern.errors import LanternError
+from lantern.platform import crypto, vocab
+from lantern.platform.accounts.models import Agency
+from lantern.platform.audit.models import Outcome
+from lantern.platform.audit.selectors import audit_list_for_user
+from lantern.platform.audit.services import audit_record
+from lantern.platform.cases import selectors, services
+from lantern.platform.roles import has_capability
+from lantern.platform.web.forms import (
+    AnswersForm,
+    ConsentForm,
+    DemographicsForm,
+    GrantForm,
+    LegForm,
+)
+
+
+def healthz(request):
+    """200 when the database answers a query, 503 otherwise (no authentication, no detail)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:  # any database failure means unhealthy
+        return JsonResponse({"status": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+def not_found(request, exception=None):
+    return render(request, "web/error.html", {"status": 404, "message": _("Not found.")}, status=404)
+
+
+def forbidden(request, exception=None):
+    return render(request, "web/error.html", {"status": 403, "message": _("Your role does not allow this.")},
+                  status=403)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        now = int(timezone.now().timestamp())
+        self.request.session["lantern_started"] = now
+        self.request.session["lantern_seen"] = now
+        audit_record(actor=form.get_user(), action="login", channel="web")
+        return response
+
+    def form_invalid(self, form):
+        audit_record(actor=None, action="login", outcome=Outcome.DENIED, channel="web")
+        return super().form_invalid(form)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["expired"] = self.request.GET.get("expired") == "1"
+        return ctx
+
+
+@login_required
+def home(request):
+    if has_capability(request.user, "case.read"):
+        return redirect("subject-list")
+    if has_capability(request.user, "audit.read"):
+        return redirect("audit-list")
+    return render(request, "web/home.html")
+
+
+@login_required
+def subject_list(request):
+    name = request.GET.get("name", "").strip()
+    ref = request.GET.get("ref", "").strip()
+    qs = selectors.subject_list_for_user(user=request.user, name=name, ref=ref)
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    return render(request, "web/subject_list.html", {"page": page, "name": name, "ref": ref})
+
+
+def _screening(assessments):
+    """Screening results per assessment ref (the analytic core); empty when it cannot run."""
+    if not assessments:
+        return {}
+    try:
+        import polars as pl
+
+        from lantern.platform.cases.export import assessment_flat_row
+        from lantern.screening import screen_batch
+
+        rows = [assessment_flat_row(a) for a in assessments]
+        cols = [c.name for c in vocab.current().assessment_columns()]
+        df = pl.DataFrame([{c: r.get(c) for c in cols} for r in rows], infer_schema_length=None)
+        result = screen_batch(df)
+        return {r["assessment_id"]: r for r in result.to_dicts()}
+    except Exception:  # screening is an aid on this page, never a reason to fail it
+        return {}
+
+
+@login_required
+def subject_detail(request, ref):
+    subject = selectors.subject_get_for_user(user=request.user, ref=ref)
+    assessments = list(selectors.assessment_list_for_subject(user=request.user, subject=subject))
+    screening = _screening(assessments)
+    legs = selectors.journey_for_subject(user=request.user, subject=subject)
+    can_grant = has_capability(request.user, "grant.manage") and subject.agency_id == request.user.agency_id
+    grants = list(selectors.grants_for_subject(user=request.user, subject=subject)) if can_grant else []
+    grant_form = GrantForm(agencies=Agency.objects.exclude(pk=subject.agency_id)) if can_grant else None
+    return render(request, "web/subject_detail.html", {
+        "subject": subject, "assessments": [(a, screening.get(a.ref)) for a in assessments], "legs": legs,
+        "consents": subject.consents.all(), "grants": grants, "grant_form": grant_form,
+        "can_write": has_capability(request.user, "case.write"),
+        "owned": subject.agency_id == request.user.agency_id,
+    })
+
+
+@login_required
+def subject_identity(request, ref):
+    """The decrypted identifiers, loaded on demand (HTMX) so that every disclosure is a separate audited read."""
+    subject = selectors.subject_get_for_user(user=request.user, ref=ref, audit=False)
+    identity = selectors.identity_get_for_user(user=request.user, subject=subject)
+    return render(request, "web/_identity.html", {"subject": subject, "identity": identity})
+
+
+@login_required
+def assessment_detail(request, ref):
+    assessment = selectors.assessment_get_for_user(user=request.user, ref=ref)
+    std = vocab.standard_for(assessment.standard_version)
+    sections = []
+    for section in vocab.indicator_sections(std=std) + vocab.factor_sections(std=std):
+        answers = {**assessment.indicators, **assessment.factors}
+        sections.append((section, [(q, answers.get(q.id, "unknown")) for q in section.questions]))
+    core = [(label, vocab.code_label(list_name, getattr(assessment, name), std=std) if list_name
+             else getattr(assessment, name)) for name, label, list_name in _core_display()]
+    screening = _screening([assessment]).get(assessment.ref)
+    return render(request, "web/assessment_detail.html", {"a": assessment, "sections": sections, "core": core,
+                                                          "screening": screening})
+
+
+def _core_display():
+    from lantern.platform.web.forms import CORE_LABELS
+
+    return [(c.name, CORE_LABELS.get(c.name, c.name), c.code_list) for c in vocab.core_columns()
+            if c.name in CORE_LABELS]
+
+
+# -- journey editor (HTMX) -------------------------------------------------------------------------------
+
+def _journey_context(request, subject, form=None):
+    return {"subject": subject, "legs": selectors.journey_for_subject(user=request.user, subject=subject),
+            "form": form or LegForm(), "can_write": has_capability(request.user, "case.write")}
+
+
+def _journey_response(request, subject, form=None, status=200):
+    template = "web/_journey.html" if request.htmx else "web/journey_editor.html"
+    return render(request, template, _journey_context(request, subject, form), status=status)
+
+
+@login_required
+def journey_editor(request, ref):
+    subject = selectors.subject_get_for_user(user=request.user, ref=ref)
+    return render(request, "web/journey_editor.html", _journey_context(request, subject))
+
+
+@login_required
+@require_POST
+def journey_leg_add(request, ref):
+    subject = selectors.subject_get_for_user(user=request.user, ref=ref, capability="case.write")
+    form = LegForm(request.POST)
+    if form.is_valid():
+        try:
+            services.journey_leg_add(user=request.user, subject=subject, data=form.cleaned_data)
+            return _journey_response(request, subject)
+        except LanternError as exc:
+            form.add_problems(exc.problems)
+    return _journey_response(request, subject, form, status=422 if not request.htmx else 200)
+
+
+@login_required
+@require_POST
+def journey_leg_delete(request, ref, leg_id):
+    subject = selectors.subject_get_for_user(user=request.user, ref=ref, capability="case.write")
+    leg = selectors.leg_get_for_user(user=request.user, subject=subject, leg_id=leg_id)
+    services.journey_leg_remove(user=request.user, subject=subject, leg=leg)
+    return _journey_response(request, subject)
+
+
+@login_required
+@require_POST
+def journey_leg_move(request, ref, leg_id, direction):
+    subject = selectors.subject_get_for_user(user=request.user, ref=ref, capability="case.write")
+    leg = selectors.leg_get_for_user(user=request.user, subject=subject, leg_id=leg_id)
+    if direction not in ("up", "down"):
+        raise Http404
+    services.journey_leg_move(user=request.user, subject=subject, leg=leg, direction=direction)
+    return _journey_response(request, subject)
+
+
+@login_required
+@require_POST
+def grant_create(request, ref):
+    subject = selectors.subject_get_for_user(user=request.user, ref=ref, capability="grant.manage")
+    if subject.agency_id != request.user.agency_id:
+        raise Http404
+    form = GrantForm(request.POST, agencies=Agency.objects.exclude(pk=subject.agency_id))
+    if form.is_valid():
+        agency = Agency.objects.get(key=form.cleaned_data["agency"])
+        try:
+            services.access_grant_create(user=request.user, subject=subject, agency=agency,
+                                         reason=form.cleaned_data["reason"], days=form.cleaned_data["days"])
+            messages.success(request, _("Access granted."))
+        except LanternError as exc:
+            messages.error(request, str(exc))
+    else:
+        messages.error(request, _("The grant was not saved: ") + "; ".join(
+            f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    return redirect("subject-detail", ref=subject.ref)
+
+
+@login_required
+@require_POST
+def consent_withdraw(request, ref, consent_id):
+    subject = selectors.subject_get_for_user(user=request.user, ref=ref, capability="case.write")
+    services.consent_withdraw(user=request.user, subject=subject, consent_id=consent_id)
+    messages.success(request, _("Consent withdrawn."))
+    return redirect("subject-detail", ref=subject.ref)
+
+
+@login_required
+def audit_list(request):
+    qs = audit_list_for_user(user=request.user, action=request.GET.get("action", ""),
+                             object_ref=request.GET.get("object_ref", "").strip())
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "web/audit_list.html", {"page": page})
+
+
+# -- intake wizard -----------------------------------------------------------------------------------------
+# The draft lives in the session, encrypted with the field key (it may hold names). Steps come from the
+# standard: consent, demographics, one step per ILO–EC dimension, factors, journey, review.
+
+SESSION_KEY = "lantern_intake"
+
+
+def intake_steps() -> list[tuple[str, str]]:
+    steps = [("consent", _("Consent")), ("demographics", _("Person"))]
+    steps += [(f"ind-{s.id}", s.title) for s in vocab.indicator_sections()]
+    steps += [("factors", _("Vulnerability factors")), ("journey", _("Journey")), ("review", _("Review"))]
+    return steps
+
+
+def _load_draft(request) -> dict | None:
+    token = request.session.get(SESSION_KEY)
+    if not token:
+        return None
+    return json.loads(crypto.decrypt(token))
+
+
+def _save_draft(request, draft: dict) -> None:
+    request.session[SESSION_KEY] = crypto.encrypt(json.dumps(draft, default=str))
+
+
+def _serialisable(data: dict) -> dict:
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in data.items()}
+
+
+@login_required
+def intake_start(request):
+    """Start a new intake (or a follow-up interview with ``?subject=REF``)."""
+    selectors.require(request.user, "case.write", action="intake.start")
+    subject_ref = request.GET.get("subject", "")
+    if subject_ref:
+        subject_ref = selectors.subject_get_for_user(user=request.user, ref=subject_ref, capability="case.write").ref
+    _save_draft(request, {"subject": subject_ref, "version": vocab.current_version(), "steps": {}, "legs": []})
+    return redirect("intake-step", step="consent")
+
+
+def _step_form(step: str, data=None, initial=None):
+    if step == "consent":
+        return ConsentForm(data, initial=initial)
+    if step == "demographics":
+        return DemographicsForm(data, initial=initial)
+    if step.startswith("ind-"):
+        sections = [s for s in vocab.indicator_sections() if f"ind-{s.id}" == step]
+        return AnswersForm(data, initial=initial, sections=sections)
+    if step == "factors":
+        return AnswersForm(data, initial=initial, sections=vocab.factor_sections())
+    raise Http404
+
+
+@login_required
+def intake_step(request, step):
+    selectors.require(request.user, "case.write", action="intake.step")
+    draft = _load_draft(request)
+    if draft is None:
+        return redirect("intake-start")
+    steps = intake_steps()
+    keys = [k for k, _label in steps]
+    if step not in keys:
+        raise Http404
+    index = keys.index(step)
+    next_url = reverse("intake-step", args=[keys[index + 1]]) if index + 1 < len(keys) else None
+    ctx = {"steps": steps, "step": step, "index": index, "draft": draft,
+           "prev_url": reverse("intake-step", args=[keys[index - 1]]) if index else None}
+
+    if step == "journey":
+        return _intake_journey(request, draft, ctx, next_url)
+    if step == "review":
+        return _intake_review(request, draft, ctx)
+
+    if request.method == "POST":
+        form = _step_form(step, request.POST)
+        if form.is_valid():
+            draft["steps"][step] = _serialisable(form.cleaned_data)
+            _save_draft(request, draft)
+            return redirect(next_url)
+        status = 422
+    elif request.method == "GET":
+        form = _step_form(step, initial=draft["steps"].get(step))
+        status = 200
+    else:
+        return HttpResponseNotAllowed(["GET", "POST"])
+    ctx["form"] = form
+    return render(request, "web/intake_step.html", ctx, status=status)
+
+
+def _intake_journey(request, draft, ctx, next_url):
+    legs = draft.get("legs", [])
+    form = LegForm()
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "next")
+        if action == "add":
+            form = LegForm(request.POST)
+            if form.is_valid():
+                legs.append(_serialisable(form.cleaned_data))
+                form = LegForm()
+            else:
+                status = 422
+        elif action.startswith("remove-"):
+            idx = int(action.split("-", 1)[1]) if action.split("-", 1)[1].isdigit() else -1
+            if 0 <= idx < len(legs):
+                legs.pop(idx)
+        elif action.startswith("up-") or action.startswith("down-"):
+            kind, _sep, num = action.partition("-")
+            i = int(num) if num.isdigit() else -1
+            j = i - 1 if kind == "up" else i + 1
+            if 0 <= i < len(legs) and 0 <= j < len(legs):
+                legs[i], legs[j] = legs[j], legs[i]
+        else:
+            from lantern.platform.cases import validation
+
+            problems = validation.check_journey_order(
+                [{k: (dt.date.fromisoformat(v) if k.endswith("_date") and v else v) for k, v in leg.items()}
+                 for leg in legs])
+            if not problems:
+                draft["legs"] = legs
+                _save_draft(request, draft)
+                if request.htmx:
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = next_url
+                    return response
+                return redirect(next_url)
+            ctx["journey_problems"] = problems
+            status = 422
+        draft["legs"] = legs
+        _save_draft(request, draft)
+    ctx.update({"form": form, "legs": [_leg_display(leg) for leg in legs]})
+    template = "web/_intake_journey.html" if request.htmx else "web/intake_journey.html"
+    return render(request, template, ctx, status=200 if request.htmx else status)
+
+
+def _leg_display(leg: dict) -> dict:
+    return {**leg, "country_label": vocab.code_label("country", leg.get("country")),
+            "mode_label": vocab.code_label("leg_mode", leg.get("mode")),
+            "facilitator_label": vocab.code_label("facilitator_type", leg.get("facilitator_type"))}
+
+
+def _draft_parts(draft):
+    steps = draft["steps"]
+    consent = dict(steps.get("consent", {}))
+    consent.pop("consent_given", None)
+    demo = steps.get("demographics", {})
+    identity = {k: demo.get(k) for k in ("given_name", "family_name", "date_of_birth", "document_numbers", "phone")}
+    assessment = {k: v for k, v in demo.items() if k not in identity}
+    assessment["standard_version"] = draft.get("version")
+    for key, answers in steps.items():
+        if key.startswith("ind-") or key == "factors":
+            assessment.update(answers)
+    return consent, identity, assessment
+
+
+def _intake_review(request, draft, ctx):
+    steps = intake_steps()
+    missing = [(k, label) for k, label in steps if k not in ("journey", "review") and k not in draft["steps"]]
+    consent, identity, assessment = _draft_parts(draft)
+    ctx.update({"missing": missing, "consent": consent, "identity_given": [k for k, v in identity.items() if v],
+                "assessment": assessment, "legs": [_leg_display(leg) for leg in draft.get("legs", [])],
+                "answered": sum(1 for k in assessment if "." in k),
+                "yes": sum(1 for k, v in assessment.items() if "." in k and v == "yes")})
+    if request.method == "POST" and not missing:
+        subject = None
+        if draft.get("subject"):
+            subject = selectors.subject_get_for_user(user=request.user, ref=draft["subject"], capability="case.write")
+        try:
+            result = services.intake_submit(user=request.user, consent=consent, identity=identity,
+                                            assessment=assessment, legs=draft.get("legs", []), subject=subject)
+        except LanternError as exc:
+            ctx["problems"] = exc.problems
+            return render(request, "web/intake_review.html", ctx, status=422)
+        request.session.pop(SESSION_KEY, None)
+        messages.success(request, _("Interview recorded as %(ref)s.") % {"ref": result.ref})
+        return redirect("subject-detail", ref=result.subject.ref)
+    return render(request, "web/intake_review.html", ctx, status=422 if request.method == "POST" else 200)
+
+
