@@ -237,7 +237,7 @@ def write_encoded(encoded: pd.DataFrame, out: str | Path, *, metadata: dict) -> 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pandas(encoded, preserve_index=False)
-    table = table.replace_schema_metadata({METADATA_KEY: json.dumps(metadata).encode()})
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), METADATA_KEY: json.dumps(metadata).encode()})
     fd, tmp = tempfile.mkstemp(prefix=".lantern-enc-", dir=out.parent)
     os.close(fd)
     try:

@@ -12,8 +12,14 @@ goes through :func:`normalise_name`:
 4. everything that is not a letter becomes a space (apostrophes and hyphens join the parts:
    ``O'Neil`` → ``ONEIL``, ``Abu-Bakr`` → ``ABUBAKR``), runs of spaces collapse, upper case.
 
-A phonetic code (NYSIIS, from :mod:`jellyfish`, chosen over Soundex because it keeps more of the
-name and handles the vowel changes typical of transliteration) is computed on the normalised form.
+A phonetic code is computed on the normalised form by :func:`phonetic`: the consonant classes of
+Soundex (Russell 1918; b f p v w | c g k q s x z | d t | l | m n | r) over the *whole* name,
+vowels and the glides h, j, y dropped, repeated classes collapsed. Unlike classic Soundex it keeps no first letter
+and no length limit, so the variants that romanisation produces — initial ``Y``/``I``/``J``
+(``Yuliya``/``Iuliia``/``Julija``), ``v``/``w``, ``ks``/``x``, ``kh``/``h``, doubled or dropped
+vowels (``Mohammed``/``Muhammad``/``Mohamed``) — share a code. NYSIIS and Metaphone (in
+:mod:`jellyfish`) were tried first and split those variants. A code is evidence, not identity:
+unrelated names can share one (the model learns how much it is worth).
 
 Dates of birth are normalised by :func:`normalise_dob` to ``YYYY-MM-DD`` strings without calendar
 validation (``1990-02-30`` is a plausible typo and must still compare with ``1990-02-03``).
@@ -29,7 +35,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import jellyfish
 from anyascii import anyascii
 
 _NON_LETTER = re.compile(r"[^A-Z ]+")
@@ -59,12 +64,26 @@ def normalise_name(value: object) -> str | None:
     return text or None
 
 
+_CLASSES = str.maketrans({**dict.fromkeys("BFPVW", "1"), **dict.fromkeys("CGKQSXZ", "2"), **dict.fromkeys("DT", "3"),
+                          "L": "4", **dict.fromkeys("MN", "5"), "R": "6", **dict.fromkeys("AEIOUHJY", "")})
+_RUNS = re.compile(r"(\d)\1+")
+
+
 @lru_cache(maxsize=500_000)
 def phonetic(value: str | None) -> str | None:
-    """NYSIIS code of a normalised name (multi-part names: code of each part, joined by a space)."""
+    """Whole-name consonant-class code of a normalised name (parts coded separately, space-joined).
+
+    A part with no consonant (``AYA``) keeps its first letter so it is not lost.
+    """
     if not value:
         return None
-    return " ".join(jellyfish.nysiis(part) for part in value.split(" ") if part) or None
+    codes = []
+    for part in value.split(" "):
+        if not part:
+            continue
+        code = _RUNS.sub(r"\1", part.translate(_CLASSES))
+        codes.append(code or part[0])
+    return " ".join(codes) or None
 
 
 def normalise_dob(value: object) -> str | None:
