@@ -276,6 +276,7 @@ def build_spec(std: Any) -> ScreeningSpec:
         for key in ("any_dimension", "min_net_risk_factors"):
             if key in stated_v:
                 vulnerable[key] = stated_v[key]
+        protected = tuple(dict.fromkeys(protected + tuple(str(w).lower() for w in stated_v.get("excluded_inputs") or ())))
     if not rule.get("dimension_rule"):
         problems.append(Problem("no ILO–EC dimension rule", field="dimension_rule", record=f"standard {version}"))
     for key in ("indicator_points", "factor_points", "levels"):
