@@ -287,7 +287,7 @@ def report_html(report: dict[str, Any]) -> str:
     ax.set_title("Calibration")
     buf = io.StringIO()
     fig.tight_layout()
-    fig.savefig(buf, format="svg")
+    fig.savefig(buf, format="svg", metadata={"Date": None})
     plt.close(fig)
     svg = buf.getvalue()
     svg = svg[svg.index("<svg"):]
