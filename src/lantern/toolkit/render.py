@@ -106,12 +106,17 @@ def toolkit_html(*, lang: str = "en", catalogue: Catalogue | None = None, types:
     return _env().get_template("toolkit.html").render(**ctx)
 
 
-def toolkit_pdf(*, lang: str = "en", catalogue: Catalogue | None = None, out: str | Path | None = None) -> bytes:
-    """The toolkit as a PDF (WeasyPrint). When ``out`` is given the file is written atomically."""
+def toolkit_document(*, lang: str = "en", catalogue: Catalogue | None = None) -> Any:
+    """The laid-out toolkit (a WeasyPrint ``Document``: ``.pages``, ``.write_pdf()``)."""
     from weasyprint import HTML
 
     html = toolkit_html(lang=lang, catalogue=catalogue)
-    pdf = HTML(string=html, base_url=str(Path(__file__).parent / "templates")).write_pdf()
+    return HTML(string=html, base_url=str(Path(__file__).parent / "templates")).render()
+
+
+def toolkit_pdf(*, lang: str = "en", catalogue: Catalogue | None = None, out: str | Path | None = None) -> bytes:
+    """The toolkit as a PDF (WeasyPrint). When ``out`` is given the file is written atomically."""
+    pdf = toolkit_document(lang=lang, catalogue=catalogue).write_pdf()
     if out is not None:
         write_atomic(Path(out), pdf)
     return pdf
