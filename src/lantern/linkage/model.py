@@ -37,6 +37,7 @@ Splink 5 documentation, https://moj-analytical-services.github.io/splink/
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pandas as pd
@@ -218,6 +219,41 @@ def make_db_api(engine: str, *, spark=None):
     return SparkAPI(spark_session=spark)
 
 
+#: Floor for m and u probabilities estimated by EM (see :func:`_em_floor`).
+M_U_FLOOR = 1e-6
+
+
+@contextmanager
+def _em_floor(floor: float = M_U_FLOOR):
+    """Keep EM's m and u estimates at or above ``floor`` while training.
+
+    Splink 5.0.0 refuses an m or u probability of exactly 0 (splink PR #2851) and aborts the whole
+    EM session when, on small or clean data, every pair at some level gets a match probability
+    that underflows to 0 in the E-step. A floor of 1e-6 keeps such a level strongly against a
+    match (weight ≈ −20) instead of crashing; it changes nothing where EM estimates are above it.
+    The patch is applied only for the duration of training and then removed.
+    """
+    import splink.internals.expectation_maximisation as em
+
+    original = em.m_u_records_to_lookup_dict
+
+    def floored(records):
+        lookup = original(records)
+        for levels in lookup.values():
+            for values in levels.values():
+                for key in ("m_probability", "u_probability"):
+                    v = values.get(key)
+                    if isinstance(v, (int, float)) and v < floor:
+                        values[key] = floor
+        return lookup
+
+    em.m_u_records_to_lookup_dict = floored
+    try:
+        yield
+    finally:
+        em.m_u_records_to_lookup_dict = original
+
+
 @dataclass
 class TrainedModel:
     """Scored pairs and what was learned."""
@@ -276,12 +312,13 @@ def train_and_score(
         ["l.gn = r.gn AND l.fn = r.fn AND l.dob = r.dob"], recall=0.7
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("dob"), estimate_without_term_frequencies=True, max_pairs=em_max_pairs
-    )
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        "l.bk_names = r.bk_names", estimate_without_term_frequencies=True, max_pairs=em_max_pairs
-    )
+    with _em_floor():
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on("dob"), estimate_without_term_frequencies=True, max_pairs=em_max_pairs
+        )
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on("gn", "fn"), estimate_without_term_frequencies=True, max_pairs=em_max_pairs
+        )
     predictions = linker.inference.predict(threshold_match_probability=keep_above, warning_mode="never")
     pairs = predictions.as_pandas_dataframe()
     pairs = pairs[["uid_l", "uid_r", "match_weight", "match_probability"]].copy()
