@@ -53,7 +53,21 @@ def sufficient_stats(t: int, counts: np.ndarray, terms) -> np.ndarray:
     return X.T @ counts
 
 
+_FACES: dict[tuple, Face] = {}
+
+
 def face_of(t: int, model: frozenset[int], counts: np.ndarray) -> Face:
+    """The face (terms at minus infinity, cells kept) of ``model`` for these counts (cached by support)."""
+    key = (t, model, np.packbits(np.asarray(counts) > 0).tobytes())
+    hit = _FACES.get(key)
+    if hit is None:
+        if len(_FACES) > 200_000:
+            _FACES.clear()
+        hit = _FACES[key] = _face_of(t, model, np.asarray(counts))
+    return hit
+
+
+def _face_of(t: int, model: frozenset[int], counts: np.ndarray) -> Face:
     terms = tuple(sorted(model, key=lambda s: (bin(s).count("1"), s)))
     X = design_matrix(t, terms)
     stats = X.T @ counts
@@ -143,8 +157,10 @@ def lp_exists_many(problems: list[tuple[np.ndarray, np.ndarray]], *, chunk: int 
                       bounds=bounds, method="highs")
         if res.status == 0:
             out[start:start + len(part)] = res.x[ends] > 1e-9
-        else:  # fall back to one programme at a time
-            out[start:start + len(part)] = [_lp_exists(A, y) for A, y in part]
+        elif len(part) > 1:  # fall back to one programme at a time
+            out[start:start + len(part)] = [bool(lp_exists_many([(A, y)])[0]) for A, y in part]
+        else:  # a single programme HiGHS cannot solve: treat the estimate as not existing
+            out[start] = False
     return out
 
 
@@ -195,18 +211,7 @@ def check_models(t: int, models, counts: np.ndarray, *, suspect: np.ndarray | No
 
 
 def _lp_exists(A: np.ndarray, y: np.ndarray) -> bool:
-    nc, npar = A.shape
-    tvec = A.T @ y
-    c = np.zeros(nc + 1)
-    c[-1] = -1.0
-    a_eq = np.hstack([A.T, np.zeros((npar, 1))])
-    a_ub = np.hstack([-np.eye(nc), np.ones((nc, 1))])
-    b_ub = np.zeros(nc)
-    res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=tvec, bounds=[(0, None)] * (nc + 1),
-                  method="highs")
-    if res.status != 0:
-        return False
-    return -res.fun > 1e-9 * max(1.0, float(y.sum()))
+    return bool(lp_exists_many([(A, y)])[0])
 
 
 def describe_code(code: int) -> str:

@@ -96,51 +96,53 @@ def fit_poisson_batch(
     free = 1.0 - tmf  # identity for masked terms
     prec = np.zeros(P) if prior_precision is None else np.asarray(prior_precision, float)
 
-    def normal_eq(w, z):
-        a = np.einsum("ci,bc,cj->bij", X, w, X, optimize=True)
-        rhs = np.einsum("ci,bc->bi", X, w * z, optimize=True)
-        a = a + prec[None, :, None] * eye[None]
-        a = a * tmf[:, :, None] * tmf[:, None, :] + free[:, :, None] * eye[None]
-        rhs = rhs * tmf
-        return a, rhs
+    XT = X.T
+    XX = (X[:, :, None] * X[:, None, :]).reshape(X.shape[0], P * P)  # (C, P*P): one GEMM per step
+
+    mask2 = (tmf[:, :, None] * tmf[:, None, :]).reshape(B, P * P)
+    free_eye = (free[:, :, None] * eye[None]).reshape(B, P * P)
+    if prior_precision is not None:
+        free_eye = free_eye + mask2 * (prec[:, None] * eye).reshape(1, P * P)
+
+    def normal_eq(w, z, idx):
+        a = (w @ XX) * mask2[idx] + free_eye[idx]     # (b, P*P), masked terms -> identity
+        rhs = ((w * z) @ X) * tmf[idx]                # (b, P)
+        return a.reshape(-1, P, P), rhs
 
     # R glm's start: mu = y + 0.1
     mu = y + 0.1
     eta = np.log(mu)
-    w = mu * cmf
-    z = eta + (y - mu) / mu
-    a, rhs = normal_eq(w, z)
+    a, rhs = normal_eq(mu * cmf, eta + (y - mu) / mu, slice(None))
     beta = _solve(a, rhs)
     dev_old = np.full(B, np.inf)
     converged = np.zeros(B, bool)
+    active = np.arange(B)
     iterations = 0
     for iterations in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
-        eta = np.minimum(beta @ X.T, ETA_MAX)
+        b_act = beta[active]
+        eta = np.minimum(b_act @ XT, ETA_MAX)
         mu = np.exp(eta)
-        dev = _deviance(y, mu, cmf) + (prec * beta**2).sum(axis=1)
-        conv = np.abs(dev - dev_old) / (np.abs(dev) + 0.1) < tol
-        converged |= conv
-        if converged.all():
+        ya, ca = y[active], cmf[active]
+        dev = _deviance(ya, mu, ca) + (prec * b_act**2).sum(axis=1)
+        conv = np.abs(dev - dev_old[active]) / (np.abs(dev) + 0.1) < tol
+        converged[active[conv]] = True
+        dev_old[active] = dev
+        keep = ~conv
+        if not keep.any():
             break
-        dev_old = dev
-        w = mu * cmf
-        z = eta + (y - mu) / np.maximum(mu, 1e-300)
-        a, rhs = normal_eq(w, z)
-        # Newton step for penalised fits: IRLS with the penalty in the normal equations.
-        new_beta = _solve(a, rhs)
-        beta = np.where(converged[:, None], beta, new_beta)
-    eta = np.minimum(beta @ X.T, ETA_MAX)
+        active, eta, mu, ya, ca = active[keep], eta[keep], mu[keep], ya[keep], ca[keep]
+        z = eta + (ya - mu) / np.maximum(mu, 1e-300)
+        a, rhs = normal_eq(mu * ca, z, active)
+        beta[active] = _solve(a, rhs)
+    eta = np.minimum(beta @ XT, ETA_MAX)
     mu = np.exp(eta)
-    w = mu * cmf
-    z = eta + (y - mu) / np.maximum(mu, 1e-300)
-    a, rhs = normal_eq(w, z)
+    a, rhs = normal_eq(mu * cmf, eta + (y - mu) / np.maximum(mu, 1e-300), slice(None))
     step = np.abs(_solve(a, rhs) - beta).max(axis=1)
     mu = mu * cmf
     ll = (np.where(cm, y * np.log(np.where(mu > 0, mu, 1.0)) - mu - gammaln(y + 1), 0.0)).sum(axis=1)
     cov = None
     if with_cov:
-        w = mu * cmf
-        a, _ = normal_eq(w, np.zeros_like(w))
+        a, _ = normal_eq(mu * cmf, np.zeros_like(mu), slice(None))
         try:
             cov = np.linalg.inv(a)
         except np.linalg.LinAlgError:

@@ -145,26 +145,37 @@ def stepwise(
         n = nstar[idx]
         pval = np.minimum(poisson.cdf(n, pstar), poisson.sf(n - 1, pstar))
         pval = np.where(included[idx], 1.0, pval)
+        # candidates per member, best p first (ties: lowest index, as SparseMSE)
+        cands = {}
         for k, b in enumerate(idx):
             order = np.lexsort((np.arange(len(pairs)), pval[k]))
-            chosen = None
-            yb = y[b].astype(np.int64)
-            for j in order:
-                if pval[k, j] >= threshold:
-                    break
-                cand = models[b] | {pairs[j]}
-                if check_model(t, frozenset(cand), yb) == 0:
-                    chosen = j
-                    break
-            if chosen is None:
+            cands[b] = [j for j in order if pval[k, j] < threshold]
+        ptr = {b: 0 for b in idx}
+        chosen: dict[int, int] = {}
+        # Try every member's next candidate together: one batched fit, then the exact LP only for
+        # fits whose Newton steps did not settle (see existence.check_models).
+        while True:
+            trial = [b for b in idx if b not in chosen and ptr[b] < len(cands[b])]
+            if not trial:
+                break
+            tmodels = [frozenset(models[b] | {pairs[cands[b][ptr[b]]]}) for b in trial]
+            res_t = fit_models(t, y[trial], tmodels, check=True, with_cov=False)
+            for b, code in zip(trial, res_t.codes, strict=True):
+                if code == 0:
+                    chosen[b] = cands[b][ptr[b]]
+                else:
+                    ptr[b] += 1
+        for k, b in enumerate(idx):
+            if b not in chosen:
                 active[b] = False
                 continue
+            j = chosen[b]
             if record_path:
-                paths[b].append({"term": pairs[chosen], "p_value": float(pval[k, chosen]),
-                                 "p_values": {pairs[j]: float(pval[k, j]) for j in range(len(pairs))
-                                              if not included[b, j]}})
-            included[b, chosen] = True
-            models[b] = frozenset(models[b] | {pairs[chosen]})
+                paths[b].append({"term": pairs[j], "p_value": float(pval[k, j]),
+                                 "p_values": {pairs[i]: float(pval[k, i]) for i in range(len(pairs))
+                                              if not included[b, i]}})
+            included[b, j] = True
+            models[b] = frozenset(models[b] | {pairs[j]})
     return models, paths
 
 
