@@ -287,10 +287,10 @@ def protect_array(
         Run the LP audit and extend suppression until it passes (default True). ``False`` keeps only the
         line rule (at least two suppressed cells in every line), which is not always sufficient.
 
-    Raises
-    ------
-    LanternError
-        If the audit cannot be satisfied (nothing is released then).
+    Notes
+    -----
+    If the audit cannot be satisfied even with every cell suppressed (tiny tables where the threshold
+    display alone bounds the total, e.g. six cells of 1), the table is released fully suppressed.
     """
     rules = rules or SDCRules()
     counts = np.asarray(counts, dtype=np.int64)
@@ -375,10 +375,10 @@ def protect_array(
                 supp[best] = True
                 added = True
         if not added:
-            raise LanternError(
-                "disclosure control failed: a suppressed cell stays recoverable even with every cell suppressed",
-                record="table",
-            )
+            # every cell is suppressed: nothing but "<threshold" and "x" is released, and what the
+            # attacker can still infer comes only from the threshold display itself
+            intervals = np.array([interval_of.get(int(c), (np.nan, np.nan)) for c in np.flatnonzero(supp)]).reshape(-1, 2)
+            break
     status_flat = status.ravel()
     status_flat[supp & ~primary] = SECONDARY
     status_flat[primary] = PRIMARY
