@@ -35,6 +35,9 @@ from lantern.standard.model import (
 DATA_DIR = Path(__file__).parent / "data"
 CURRENT_VERSION = "1.0"
 
+# libyaml's C loader when available (about 10x faster); same safe semantics
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 KNOWN_FILES = (
     "standard",
     "indicators",
@@ -55,7 +58,7 @@ def available_versions() -> list[str]:
         meta = folder / "standard.yaml"
         if meta.is_file():
             with meta.open(encoding="utf-8") as fh:
-                versions.append(str((yaml.safe_load(fh) or {}).get("version", "")))
+                versions.append(str((yaml.load(fh, Loader=_Loader) or {}).get("version", "")))  # noqa: S506
     return versions
 
 
@@ -79,7 +82,7 @@ def read_yaml_files(folder: Path) -> dict[str, Any]:
     for path in sorted(folder.glob("*.yaml")):
         try:
             with path.open(encoding="utf-8") as fh:
-                docs[path.stem] = yaml.safe_load(fh) or {}
+                docs[path.stem] = yaml.load(fh, Loader=_Loader) or {}  # noqa: S506 (safe loader)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 1})" if mark else ""
