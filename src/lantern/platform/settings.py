@@ -88,7 +88,7 @@ USE_TZ = True
 TIME_ZONE = "Europe/Bucharest"
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = os.environ.get("LANTERN_STATIC_ROOT") or None  # optional: `collectstatic` for a CDN-less proxy
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
 
 # Sessions: 12 h absolute, 15 min idle (standards.md, ASVS level 3 for sessions).

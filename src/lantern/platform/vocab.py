@@ -112,41 +112,58 @@ class Section:
     questions: tuple[Question, ...]
 
 
-def indicator_sections(*, std=None) -> list[Section]:
-    """One section per ILO–EC dimension, in the standard's order, active indicators only."""
+def _form_sections(kind: str, *, std=None, answers: dict | None = None) -> list[Section]:
+    """The questionnaire's groups of ``kind`` (indicator | factor) from ``std.form()``, in its order. With
+    ``answers`` (the demographics so far), questions whose relevance condition is false are left out."""
+    from lantern.standard.questionnaire import evaluate
+
     std = std or current()
     lang_ = lang()
     sections = []
-    for dim in std.dimensions:
-        qs = tuple(
-            Question(
-                id=ind.id,
-                text=ind.ask(lang_),
-                hint=ind.label(lang_),
-                kind="indicator",
-                grade=ind.grade("adult_labour") or "",
+    for section in std.form():
+        for group in section.groups:
+            qs = tuple(
+                Question(id=q.id, text=q.label(lang_), hint=_hint(q, lang_), kind=kind,
+                         grade=(std.indicators[q.id].grade("adult_labour") or "") if kind == "indicator" else "")
+                for q in group.questions
+                if q.kind == kind and (answers is None or evaluate(q.relevant, answers))
             )
-            for ind in std.indicators_in(dim.id)
-            if not ind.retired
-        )
-        if qs:
-            sections.append(Section(id=dim.id, title=dim.label(lang_), questions=qs))
+            if qs:
+                title = group.labels.get(lang_) or group.labels.get("en") or group.id
+                sections.append(Section(id=group.id, title=title, questions=qs))
     return sections
 
 
-def factor_sections(*, std=None) -> list[Section]:
-    """One section per IOM DoMV level, in the standard's order, active factors only."""
+def _hint(q, lang_: str) -> str:
+    hint = q.hint or {}
+    return hint.get(lang_) or hint.get("en") or ""
+
+
+def indicator_sections(*, std=None, answers: dict | None = None) -> list[Section]:
+    """One section per ILO–EC dimension, as in the standard's questionnaire."""
+    return _form_sections("indicator", std=std, answers=answers)
+
+
+def factor_sections(*, std=None, answers: dict | None = None) -> list[Section]:
+    """One section per IOM DoMV level, as in the standard's questionnaire."""
+    return _form_sections("factor", std=std, answers=answers)
+
+
+def relevant(item_id: str, answers: dict, *, std=None) -> bool:
+    """Whether the questionnaire asks ``item_id`` given ``answers`` (True when it has no condition)."""
+    from lantern.standard.questionnaire import evaluate
+
     std = std or current()
-    lang_ = lang()
-    levels: dict[str, list[Question]] = {}
-    for fac in std.factors:
-        if fac.retired:
-            continue
-        levels.setdefault(fac.level, []).append(
-            Question(id=fac.id, text=fac.ask(lang_), hint=fac.label(lang_), kind="factor")
-        )
-    return [Section(id=level, title=code_label("factor_level", level, std=std), questions=tuple(qs))
-            for level, qs in levels.items()]
+    for section in std.form():
+        for q in section.questions:
+            if q.id == item_id:
+                return evaluate(q.relevant, answers)
+    return True
+
+
+def form_question_ids(*, std=None) -> set[str]:
+    std = std or current()
+    return {q.id for section in std.form() for q in section.questions}
 
 
 def indicator_ids(*, std=None) -> list[str]:

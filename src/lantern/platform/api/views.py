@@ -13,7 +13,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
-from ninja import File, Form, NinjaAPI, Query, Schema
+from ninja import Body, File, Form, NinjaAPI, Query, Schema, Status
+from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
@@ -67,6 +68,15 @@ def _lantern_error(request, exc: LanternError):
     }, status=status)
 
 
+@api.exception_handler(NinjaValidationError)
+def _schema_error(request, exc: NinjaValidationError):
+    problems = []
+    for err in exc.errors:
+        loc = [str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path", "form", "payload", "file")]
+        problems.append({"record": None, "field": ".".join(loc) or None, "reason": err.get("msg", "invalid")})
+    return api.create_response(request, {"detail": "the input was refused", "problems": problems}, status=422)
+
+
 @api.exception_handler(Http404)
 def _not_found(request, exc):
     return api.create_response(request, {"detail": "Not found"}, status=404)
@@ -115,7 +125,7 @@ def subject_list(request, filters: Query[ListFilters]):
 @api.post("/subjects", response={201: Created, **_ERRORS}, tags=["subjects"])
 def subject_create(request, payload: SubjectIn):
     subject = services.subject_create(user=request.user, identity=payload.identity.dict() if payload.identity else None)
-    return 201, {"ref": subject.ref}
+    return Status(201, {"ref": subject.ref})
 
 
 @api.get("/subjects/{ref}", response={200: SubjectOut, **_ERRORS}, tags=["subjects"])
@@ -147,14 +157,14 @@ def subject_assessments(request, ref: str):
 
 
 @api.post("/subjects/{ref}/assessments", response={201: Created, **_ERRORS}, tags=["assessments"])
-def assessment_create(request, ref: str, payload: dict[str, Any]):
+def assessment_create(request, ref: str, payload: Body[dict[str, Any]]):
     """Record an interview. The body is one row of the flat assessment format (JSON object): core columns
     (`standard_version`, `interview_date` required) and an answer for every indicator and factor id
     (1 / 0 / null, or "yes" / "no" / "unknown"), plus optional `notes`."""
     subject = selectors.subject_get_for_user(user=request.user, ref=ref, capability="case.write")
     body = {k: v for k, v in payload.items() if k not in ("subject_ref", "assessment_id", "agency")}
     assessment = services.assessment_create(user=request.user, subject=subject, data=body, source="api")
-    return 201, {"ref": assessment.ref}
+    return Status(201, {"ref": assessment.ref})
 
 
 def _assessment_out(a) -> dict:
@@ -201,8 +211,8 @@ def assessments_import(request, file: File[UploadedFile], format: Form[str] = "c
             "new_subjects": report.new_subjects,
             "problems": [{"record": p.record, "field": p.field, "reason": p.reason} for p in report.problems]}
     if report.ok:
-        return 200, body
-    return (400 if any(p.record == "file" for p in report.problems) else 422), body
+        return Status(200, body)
+    return Status(400 if any(p.record == "file" for p in report.problems) else 422, body)
 
 
 def capabilities_of(user) -> list[str]:  # used by the docs and the web UI

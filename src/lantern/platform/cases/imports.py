@@ -96,22 +96,37 @@ def _read_csv(text: str) -> tuple[list[str], list[dict[str, str]]]:
     return header, out
 
 
-def _xlsform_row(raw: dict[str, str]) -> tuple[dict[str, str], str]:
-    """Map an ODK/Kobo export row (``group/sub/field`` names) to flat-format names."""
+def _unxml(name: str) -> str:
+    # the standard's XLSForm writes `dimension.slug` as `dimension__slug` (XLSForm names cannot hold a dot)
+    return name.replace("__", ".", 1) if "__" in name and "." not in name else name
+
+
+def _xlsform_row(raw: dict[str, str], form_ids: set[str]) -> tuple[dict[str, str], str, dict[str, str]]:
+    """Map an ODK/Kobo export row (``group/sub/field`` names) to flat-format names. Returns (flat row,
+    instance id, the form's other answers — consent, languages, … — which are not part of the flat format)."""
     flat: dict[str, str] = {}
+    other: dict[str, str] = {}
     external = ""
     for key, value in raw.items():
         if key in _ID_COLUMNS and value:
             external = external or value
-        name = key.rsplit("/", 1)[-1].strip()
-        lname = name.lower().lstrip("_")
-        if key.startswith("_") or lname in _ODK_META or key.lower().startswith("meta/"):
+        parts = [_unxml(p.strip()) for p in key.split("/")]
+        name = parts[-1]
+        if key.startswith("_") or name.lower().lstrip("_") in _ODK_META or key.lower().startswith("meta/"):
             continue
-        # ODK names cannot hold a dot in every tool: accept `dimension__slug` as well as `dimension.slug`
-        if "__" in name and "." not in name:
-            name = name.replace("__", ".", 1)
+        if any(p in form_ids for p in parts[:-1]):
+            continue  # one column per choice of a select_multiple (e.g. consent_purposes/referral)
+        if name in form_ids and name not in flat_names():
+            other[name] = value
+            continue
         flat[name] = value
-    return flat, external
+    return flat, external, other
+
+
+def flat_names() -> set[str]:
+    from lantern.platform import vocab
+
+    return {c.name for c in vocab.current().assessment_columns()}
 
 
 def assessments_import(*, user, content: bytes, fmt: str = "csv") -> ImportReport:
@@ -131,10 +146,13 @@ def assessments_import(*, user, content: bytes, fmt: str = "csv") -> ImportRepor
         ref__in={(r.get("subject_ref") or "").strip().upper() for r in raw_rows} - {""})}
     seen_external: dict[str, int] = {}
     planned = []
+    from lantern.platform import vocab
+
+    form_ids = vocab.form_question_ids()
     for i, raw in enumerate(raw_rows, start=2):
         record = f"row {i}"
         if fmt == "xlsform":
-            row, external = _xlsform_row(raw)
+            row, external, _other = _xlsform_row(raw, form_ids)
         else:
             row, external = dict(raw), (raw.get("assessment_id") or "").strip()
         ref = (row.get("subject_ref") or "").strip().upper()

@@ -5,6 +5,7 @@ is written; a ``ValidationError`` leaves the database unchanged."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,6 +30,25 @@ from lantern.platform.cases.selectors import require
 
 ASSESSMENT_FIELDS = ("standard_version", "interview_date", "sex", "age", "citizenship", "country_of_interview",
                      "region", "legal_status", "education", "sector", "exploitation_form")
+
+
+def _checked(capability: str, *, action: str):
+    """Check the role's capability *before* the transaction (so that a denial's audit row survives), then run
+    the service in one transaction."""
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            user = kwargs["user"]
+            subject = kwargs.get("subject") or getattr(kwargs.get("grant"), "subject", None)
+            require(user, capability, action=action, object_type="subject" if subject is not None else "",
+                    object_ref=subject.ref if subject is not None else "")
+            with transaction.atomic():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    return deco
 
 
 def _new_subject(*, user) -> Subject:
@@ -58,9 +78,8 @@ def _identity_filled(data: Mapping[str, Any]) -> list[str]:
     return [f for f in validation.IDENTITY_FIELDS if data.get(f)]
 
 
-@transaction.atomic
+@_checked("case.write", action="subject.create")
 def subject_create(*, user, identity: Mapping[str, Any] | None = None) -> Subject:
-    require(user, "case.write", action="subject.create")
     cleaned = validation.clean_identity(identity or {})
     subject = _new_subject(user=user)
     if _identity_filled(cleaned):
@@ -70,9 +89,8 @@ def subject_create(*, user, identity: Mapping[str, Any] | None = None) -> Subjec
     return subject
 
 
-@transaction.atomic
+@_checked("case.write", action="identity.update")
 def subject_identity_update(*, user, subject: Subject, identity: Mapping[str, Any]) -> SubjectIdentity:
-    require(user, "case.write", action="identity.update", object_type="subject", object_ref=subject.ref)
     cleaned = validation.clean_identity(identity)
     first = subject.assessments.order_by("interview_date").first()
     if cleaned["date_of_birth"] and first and cleaned["date_of_birth"] > first.interview_date:
@@ -106,10 +124,9 @@ def _make_assessment(*, user, subject: Subject, cleaned: Mapping[str, Any], sour
     )
 
 
-@transaction.atomic
+@_checked("case.write", action="assessment.create")
 def assessment_create(*, user, subject: Subject, data: Mapping[str, Any], source: str = "web") -> Assessment:
     """Validate ``data`` (flat format keys) and record it as an interview of ``subject``."""
-    require(user, "case.write", action="assessment.create", object_type="subject", object_ref=subject.ref)
     cleaned = validation.clean_assessment(data, date_of_birth=_dob_of(subject))
     assessment = _make_assessment(user=user, subject=subject, cleaned=cleaned, source=source)
     audit_record(actor=user, action="assessment.create", object_type="assessment", object_ref=assessment.ref,
@@ -117,9 +134,8 @@ def assessment_create(*, user, subject: Subject, data: Mapping[str, Any], source
     return assessment
 
 
-@transaction.atomic
+@_checked("case.write", action="consent.create")
 def consent_record(*, user, subject: Subject, purpose: str, scope: str, given_on, given_by: str) -> Consent:
-    require(user, "case.write", action="consent.create", object_type="subject", object_ref=subject.ref)
     problems: list[Problem] = []
     for name, value in (("purpose", purpose), ("scope", scope), ("given_by", given_by)):
         list_name = f"consent_{name}"
@@ -139,9 +155,8 @@ def consent_record(*, user, subject: Subject, purpose: str, scope: str, given_on
     return consent
 
 
-@transaction.atomic
+@_checked("case.write", action="consent.withdraw")
 def consent_withdraw(*, user, subject: Subject, consent_id: int) -> Consent:
-    require(user, "case.write", action="consent.withdraw", object_type="subject", object_ref=subject.ref)
     consent = subject.consents.select_for_update().filter(pk=consent_id, withdrawn_at__isnull=True).first()
     if consent is None:
         from django.http import Http404
@@ -175,31 +190,31 @@ def _refresh_journey(subject: Subject) -> list[JourneyLeg]:
     return legs
 
 
-def _check_order(legs: Sequence[JourneyLeg]) -> None:
-    problems = validation.check_journey_order([{"entry_date": x.entry_date, "exit_date": x.exit_date} for x in legs])
-    if problems:
-        raise ValidationError(problems)
+def journey_warnings(legs: Sequence[JourneyLeg]) -> list[Problem]:
+    """Legs whose dates do not follow the previous leg (shown in the editor next to the leg)."""
+    return validation.check_journey_order([{"entry_date": x.entry_date, "exit_date": x.exit_date} for x in legs])
 
 
-@transaction.atomic
+@_checked("case.write", action="journey.update")
 def journey_leg_add(*, user, subject: Subject, data: Mapping[str, Any], position: int | None = None) -> JourneyLeg:
-    require(user, "case.write", action="journey.update", object_type="subject", object_ref=subject.ref)
     cleaned = validation.clean_leg(data)
     count = subject.legs.count()
     position = count + 1 if position is None else max(1, min(position, count + 1))
     subject.legs.filter(order__gte=position).update(order=F("order") + 10_000)
     leg = JourneyLeg.objects.create(subject=subject, order=position, **cleaned)
     legs = _refresh_journey(subject)
-    _check_order(legs)
+    # the new leg must fit between its neighbours; older conflicts elsewhere are shown as warnings instead
+    problems = [p for p in journey_warnings(legs) if p.record in (f"leg {position}", f"leg {position + 1}")]
+    if problems:
+        raise ValidationError([Problem(p.reason, field=p.field, record=None) for p in problems])
     audit_record(actor=user, action="journey.update", object_type="subject", object_ref=subject.ref,
                  detail=f"leg added at {position}")
     leg.refresh_from_db()
     return leg
 
 
-@transaction.atomic
+@_checked("case.write", action="journey.update")
 def journey_leg_remove(*, user, subject: Subject, leg: JourneyLeg) -> None:
-    require(user, "case.write", action="journey.update", object_type="subject", object_ref=subject.ref)
     position = leg.order
     leg.delete()
     _refresh_journey(subject)
@@ -207,9 +222,8 @@ def journey_leg_remove(*, user, subject: Subject, leg: JourneyLeg) -> None:
                  detail=f"leg {position} removed")
 
 
-@transaction.atomic
+@_checked("case.write", action="journey.update")
 def journey_leg_move(*, user, subject: Subject, leg: JourneyLeg, direction: str) -> list[JourneyLeg]:
-    require(user, "case.write", action="journey.update", object_type="subject", object_ref=subject.ref)
     if direction not in ("up", "down"):
         raise ValidationError("must be 'up' or 'down'", field="direction")
     legs = list(subject.legs.order_by("order"))
@@ -226,10 +240,9 @@ def journey_leg_move(*, user, subject: Subject, leg: JourneyLeg, direction: str)
     return result
 
 
-@transaction.atomic
+@_checked("case.write", action="journey.update")
 def journey_replace(*, user, subject: Subject, legs: Sequence[Mapping[str, Any]]) -> list[JourneyLeg]:
     """Replace the whole journey (API PUT): all legs are validated before any is written."""
-    require(user, "case.write", action="journey.update", object_type="subject", object_ref=subject.ref)
     problems: list[Problem] = []
     cleaned = [validation.clean_leg(leg, record=f"leg {i}", problems=problems) for i, leg in enumerate(legs, start=1)]
     if not problems:
@@ -246,12 +259,11 @@ def journey_replace(*, user, subject: Subject, legs: Sequence[Mapping[str, Any]]
 
 # -- intake: one interview, one transaction ----------------------------------------------------------------
 
-@transaction.atomic
+@_checked("case.write", action="intake.submit")
 def intake_submit(*, user, consent: Mapping[str, Any], identity: Mapping[str, Any], assessment: Mapping[str, Any],
                   legs: Sequence[Mapping[str, Any]], subject: Subject | None = None) -> Assessment:
     """Record a complete intake (consent, identity, assessment, journey) for a new or existing subject.
     Everything is validated first; on any problem nothing is written."""
-    require(user, "case.write", action="intake.submit")
     problems: list[Problem] = []
     ident = validation.clean_identity(identity, problems=problems)
     dob = ident.get("date_of_birth") or (subject and _dob_of(subject))
@@ -277,10 +289,9 @@ def intake_submit(*, user, consent: Mapping[str, Any], identity: Mapping[str, An
 
 # -- access grants -----------------------------------------------------------------------------------------
 
-@transaction.atomic
+@_checked("grant.manage", action="grant.create")
 def access_grant_create(*, user, subject: Subject, agency, reason: str, days: int = 90) -> AccessGrant:
     """Give ``agency`` access to ``subject`` for ``days`` (only the owning agency's supervisors can)."""
-    require(user, "grant.manage", action="grant.create", object_type="subject", object_ref=subject.ref)
     problems = []
     if subject.agency_id != user.agency_id:
         problems.append(Problem("only the agency that owns the record can share it", field="subject"))
@@ -299,9 +310,8 @@ def access_grant_create(*, user, subject: Subject, agency, reason: str, days: in
     return grant
 
 
-@transaction.atomic
+@_checked("grant.manage", action="grant.revoke")
 def access_grant_revoke(*, user, grant: AccessGrant) -> AccessGrant:
-    require(user, "grant.manage", action="grant.revoke", object_type="subject", object_ref=grant.subject.ref)
     if grant.subject.agency_id != user.agency_id:
         from django.http import Http404
 

@@ -131,7 +131,8 @@ def clean_assessment(
             continue
         if col.kind in ("indicator", "factor"):
             if name not in data:
-                if not answers_required:
+                if not answers_required or not vocab.relevant(name, data, std=std):
+                    out["indicators" if col.kind == "indicator" else "factors"][name] = UNKNOWN
                     continue
                 problems.append(Problem("no answer given (answer yes, no or unknown)", field=name, record=record))
                 continue

@@ -163,7 +163,8 @@ def _core_display():
 # -- journey editor (HTMX) -------------------------------------------------------------------------------
 
 def _journey_context(request, subject, form=None):
-    return {"subject": subject, "legs": selectors.journey_for_subject(user=request.user, subject=subject),
+    legs = selectors.journey_for_subject(user=request.user, subject=subject)
+    return {"subject": subject, "legs": legs, "warnings": services.journey_warnings(legs),
             "form": form or LegForm(), "can_write": has_capability(request.user, "case.write")}
 
 
@@ -290,16 +291,17 @@ def intake_start(request):
     return redirect("intake-step", step="consent")
 
 
-def _step_form(step: str, data=None, initial=None):
+def _step_form(step: str, data=None, initial=None, draft=None):
+    answers = (draft or {}).get("steps", {}).get("demographics", {})
     if step == "consent":
         return ConsentForm(data, initial=initial)
     if step == "demographics":
         return DemographicsForm(data, initial=initial)
     if step.startswith("ind-"):
-        sections = [s for s in vocab.indicator_sections() if f"ind-{s.id}" == step]
+        sections = [s for s in vocab.indicator_sections(answers=answers) if f"ind-{s.id}" == step]
         return AnswersForm(data, initial=initial, sections=sections)
     if step == "factors":
-        return AnswersForm(data, initial=initial, sections=vocab.factor_sections())
+        return AnswersForm(data, initial=initial, sections=vocab.factor_sections(answers=answers))
     raise Http404
 
 
@@ -324,14 +326,14 @@ def intake_step(request, step):
         return _intake_review(request, draft, ctx)
 
     if request.method == "POST":
-        form = _step_form(step, request.POST)
+        form = _step_form(step, request.POST, draft=draft)
         if form.is_valid():
             draft["steps"][step] = _serialisable(form.cleaned_data)
             _save_draft(request, draft)
             return redirect(next_url)
         status = 422
     elif request.method == "GET":
-        form = _step_form(step, initial=draft["steps"].get(step))
+        form = _step_form(step, initial=draft["steps"].get(step), draft=draft)
         status = 200
     else:
         return HttpResponseNotAllowed(["GET", "POST"])
