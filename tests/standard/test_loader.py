@@ -208,3 +208,10 @@ def test_load_from_path_is_not_cached(draft):
     assert a is not b and a.version == "1.0" and len(a.indicators) == 73
     with pytest.raises(LanternError, match="not a folder"):
         load_standard(path=draft / "missing")
+
+
+def test_romanian_country_and_language_names_from_pycountry(std):
+    assert std.countries["DE"].label("ro") == "Germania"
+    assert std.countries["DE"].label("en") == "Germany"
+    assert std.code_list("country")["BD"].labels["ro"] == "Bangladeș"
+    assert std.languages["uk"].label("ro") == "ucraineană"

@@ -115,7 +115,7 @@ class Standard:
     @functools.cached_property
     def _country_code_list(self) -> CodeList:
         items = [
-            Code(id=c.id, labels={"en": c.name, "ro": c.name}, source="ISO 3166-1 via pycountry",
+            Code(id=c.id, labels={"en": c.name, "ro": c.label("ro")}, source="ISO 3166-1 via pycountry",
                  verified=True, extra={"alpha_3": c.alpha_3, "eu": c.eu})
             for c in self.countries
         ]
@@ -137,7 +137,7 @@ class Standard:
             lang = self.languages.get(code)
             if lang is None:
                 continue  # reported by validate
-            labels = {"en": lang.name, "ro": lang.name}
+            labels = {"en": lang.name, "ro": lang.label("ro")}
             if isinstance(entry, dict):
                 labels.update({k: str(v) for k, v in (entry.get("labels") or {}).items()})
             items.append(Code(id=lang.id, labels=labels, source="ISO 639 via pycountry", verified=True,

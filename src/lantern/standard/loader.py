@@ -206,12 +206,22 @@ def _membership(doc: dict) -> dict[str, set[str]]:
     return {name: {str(c) for c in (g.get("members") or [])} for name, g in groups.items()}
 
 
-@functools.lru_cache(maxsize=1)
-def _pycountry_countries() -> tuple[tuple[str, str, str, str, str], ...]:
+def _translator(domain: str, lang: str):
+    """pycountry's gettext translation of ``domain`` into ``lang`` (identity if absent)."""
+    import gettext
+
     import pycountry
 
+    return gettext.translation(domain, pycountry.LOCALES_DIR, languages=[lang], fallback=True).gettext
+
+
+@functools.lru_cache(maxsize=1)
+def _pycountry_countries() -> tuple[tuple[str, str, str, str, str, str], ...]:
+    import pycountry
+
+    ro = _translator("iso3166-1", "ro")
     return tuple(
-        (c.alpha_2, c.alpha_3, c.numeric, c.name, getattr(c, "official_name", "") or "")
+        (c.alpha_2, c.alpha_3, c.numeric, c.name, getattr(c, "official_name", "") or "", ro(c.name))
         for c in pycountry.countries
     )
 
@@ -221,8 +231,8 @@ def _build_countries(doc: dict) -> ItemSet[Country]:
     eu, eea, schengen = members.get("eu", set()), members.get("eea", set()), members.get("schengen", set())
     countries = [
         Country(id=a2, alpha_3=a3, numeric=num, name=name, official_name=official,
-                eu=a2 in eu, eea=a2 in eea, schengen=a2 in schengen)
-        for a2, a3, num, name, official in _pycountry_countries()
+                eu=a2 in eu, eea=a2 in eea, schengen=a2 in schengen, name_ro=name_ro)
+        for a2, a3, num, name, official, name_ro in _pycountry_countries()
     ]
     return ItemSet(countries, name="countries", aliases={c.alpha_3: c for c in countries})
 
@@ -231,6 +241,7 @@ def _build_countries(doc: dict) -> ItemSet[Country]:
 def _pycountry_languages() -> tuple[Language, ...]:
     import pycountry
 
+    ro = _translator("iso639-3", "ro")
     out = []
     for lang in pycountry.languages:
         a2 = getattr(lang, "alpha_2", None)
@@ -238,7 +249,7 @@ def _pycountry_languages() -> tuple[Language, ...]:
         # Living individual languages, macrolanguages, and every language with an ISO 639-1 code.
         if a2 or kind == "L":
             out.append(Language(id=a2 or lang.alpha_3, alpha_3=lang.alpha_3, name=lang.name,
-                                alpha_2=a2, scope=scope, type=kind))
+                                alpha_2=a2, scope=scope, type=kind, name_ro=ro(lang.name)))
     return tuple(out)
 
 

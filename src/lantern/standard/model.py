@@ -153,6 +153,7 @@ class Country:
     eu: bool = False
     eea: bool = False
     schengen: bool = False
+    name_ro: str = ""
 
     @property
     def alpha_2(self) -> str:
@@ -165,8 +166,8 @@ class Country:
         return not self.eu
 
     def label(self, lang: str = "en") -> str:
-        """The English short name (pycountry carries no Romanian names without gettext)."""
-        return self.name
+        """The short name in ``lang`` (Romanian from pycountry's ISO 3166 translations)."""
+        return (self.name_ro or self.name) if lang == "ro" else self.name
 
 
 @dataclass(frozen=True)
@@ -182,10 +183,11 @@ class Language:
     alpha_2: str | None = None
     scope: str = "I"
     type: str = "L"
+    name_ro: str = ""
 
     def label(self, lang: str = "en") -> str:
-        """The English name."""
-        return self.name
+        """The name in ``lang`` (Romanian from pycountry's ISO 639-3 translations)."""
+        return (self.name_ro or self.name) if lang == "ro" else self.name
 
 
 T = TypeVar("T")
