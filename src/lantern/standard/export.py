@@ -37,7 +37,7 @@ LANG_COLUMNS = {"en": "English (en)", "ro": "Română (ro)"}
 
 
 # -- helpers -----------------------------------------------------------------------------------
-def _atomic_write(out: Path, write: Callable[[Path], None]) -> Path:
+def _atomic_write(out: Path, write: Callable[[Path], object]) -> Path:
     """Write through ``write(tmp_path)`` into a temp file next to ``out``, then move it into place."""
     out = Path(out)
     if out.is_dir():

@@ -250,7 +250,7 @@ def evaluate(condition: dict[str, Any] | None, answers: dict[str, Any]) -> bool:
     if op == "ne":
         return str(got) != str(value)
     try:
-        a, b = float(got), float(value)
+        a, b = float(got), float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return False
     return {"lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}[op]
