@@ -1,8 +1,110 @@
-"""`lantern estimate`."""
+"""`lantern estimate`: multiple systems estimation of the hidden population."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
 
-def estimate() -> None:
-    """Estimate the hidden population (not yet built)."""
-    raise SystemExit("lantern estimate is not built yet")
+import typer
+
+from lantern.errors import LanternError, ValidationError
+
+
+def estimate(
+    files: Annotated[list[Path], typer.Argument(
+        help="Capture histories: CSV/Parquet with one 0/1 column per list and 'count' (or one row per "
+             "person without 'count'). With --from-lists: the agency lists to link first.")],
+    method: Annotated[str, typer.Option(help="stepwise | bic | aic | fixed | main | bayes")] = "stepwise",
+    model: Annotated[str | None, typer.Option(help='Model for --method fixed, e.g. "[12,23]" or "A:B+B:C"')] = None,
+    max_order: Annotated[int | None, typer.Option(help="Highest interaction order (bic/aic/bayes)")] = None,
+    threshold: Annotated[float, typer.Option(help="Stepwise p-value threshold")] = 0.02,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap replicates for the BCa interval (0 = none)")] = 0,
+    seed: Annotated[int | None, typer.Option(help="Random seed (bootstrap, MCMC)")] = None,
+    levels: Annotated[str, typer.Option(help="Interval levels, comma-separated")] = "0.8,0.95",
+    prior: Annotated[str, typer.Option(help="bayes: proper | improper prior on interactions")] = "proper",
+    prior_variance: Annotated[float, typer.Option(help="bayes: prior variance of interactions")] = 1.0,
+    mcmc: Annotated[int, typer.Option(help="bayes: MCMC draws kept")] = 10000,
+    output_format: Annotated[str, typer.Option("--format", help="text | json")] = "text",
+    report: Annotated[Path | None, typer.Option(help="Write a report: out.html or out.pdf")] = None,
+    from_lists: Annotated[bool, typer.Option(
+        "--from-lists", help="FILES are agency lists: link them first (lantern.linkage)")] = False,
+    link_threshold: Annotated[float | None, typer.Option(help="--from-lists: match probability threshold")] = None,
+    engine: Annotated[str, typer.Option(help="--from-lists: linkage engine (duckdb | spark)")] = "duckdb",
+) -> None:
+    """Estimate how many people appear on none of the lists (multiple systems estimation)."""
+    import json
+
+    from lantern.cli._common import console, progress_bar
+    from lantern.estimation import MSE, read_table, table_from_frame
+
+    if output_format not in ("text", "json"):
+        raise ValidationError("--format must be 'text' or 'json'", field="format")
+    try:
+        lvls = tuple(float(x) for x in levels.split(",") if x.strip())
+    except ValueError as exc:
+        raise ValidationError(f"cannot read the levels {levels!r}", field="levels") from exc
+    if from_lists:
+        if len(files) < 2:
+            raise ValidationError("--from-lists needs at least two agency lists", field="files")
+        try:
+            from lantern.linkage import link_to_histories
+        except ImportError as exc:
+            raise LanternError(
+                "record linkage (lantern.linkage.link_to_histories) is not available in this installation; "
+                "link the lists with 'lantern link' and estimate from its histories file", field="from-lists",
+            ) from exc
+        with progress_bar() as bar:
+            task = bar.add_task("linking lists", total=None)
+            frame = link_to_histories([str(p) for p in files], threshold=link_threshold, engine=engine)
+            bar.update(task, completed=1, total=1)
+        table = table_from_frame(frame, source="linked lists")
+    else:
+        if len(files) != 1:
+            raise ValidationError("give one capture-history file (or several lists with --from-lists)",
+                                  field="files")
+        table = read_table(files[0])
+    est = MSE(method=method, model=model, threshold=threshold, max_order=max_order, bootstrap=bootstrap,
+              levels=lvls, prior=prior, prior_variance=prior_variance, mcmc=mcmc, seed=seed)
+    with progress_bar() as bar:
+        task = bar.add_task(f"estimating ({method})", total=None)
+        est.fit(table)
+        bar.update(task, completed=1, total=1)
+    result = est.result_
+    if report is not None:
+        from lantern.estimation.report import write_report
+
+        write_report(result, report)
+    if output_format == "json":
+        d = result.to_dict()
+        out = {k: d[k] for k in ("estimate", "observed", "dark_figure", "lists", "method", "model",
+                                 "intervals", "warnings", "why", "list_totals")}
+        out["bootstrap"] = None if d["bootstrap"] is None else {
+            k: v for k, v in d["bootstrap"].items() if k != "estimates"}
+        out["bayes"] = d["bayes"]
+        out["candidates"] = d["candidates"][:10]
+        typer.echo(json.dumps(out, indent=2))
+        return
+    _print_text(console, result, report)
+
+
+def _print_text(console, result, report) -> None:
+    from rich.table import Table
+
+    console.print(f"[bold]Estimated total population: {result.estimate:,.1f}[/] "
+                  f"(observed {result.observed:,}, unobserved {result.dark_figure:,.1f})")
+    console.print(f"Lists: {', '.join(result.lists)}   method: {result.method}")
+    neg = result.model.neg_inf_terms
+    console.print(f"Model: {result.model.string}  ({result.model.label})"
+                  + (f"  [minus infinity: {', '.join(neg)}]" if neg else ""), highlight=False)
+    console.print(f"Why: {result.why}", highlight=False)
+    table = Table(title="Intervals")
+    for col in ("method", "level", "low", "high"):
+        table.add_column(col)
+    for m, levels in result.intervals.items():
+        for lvl, (lo, hi) in sorted(levels.items()):
+            table.add_row(m, f"{lvl:.0%}", f"{lo:,.1f}", f"{hi:,.1f}")
+    console.print(table)
+    for w in result.warnings:
+        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    if report:
+        console.print(f"report written to {report}")

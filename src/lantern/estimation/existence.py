@@ -214,6 +214,12 @@ def _lp_exists(A: np.ndarray, y: np.ndarray) -> bool:
     return bool(lp_exists_many([(A, y)])[0])
 
 
+def clear_caches() -> None:
+    """Forget cached faces and existence checks (for fair timings)."""
+    _CACHE.clear()
+    _FACES.clear()
+
+
 def describe_code(code: int) -> str:
     if code == OK:
         return "the estimate exists and is identifiable"

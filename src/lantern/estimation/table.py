@@ -167,7 +167,12 @@ def _parse_int_cells(values, column: str, source: str, *, binary: bool) -> tuple
             problems.append(Problem(f"not a number: {v!r}", field=column, record=where))
             continue
         if binary and f not in (0.0, 1.0):
-            problems.append(Problem(f"list membership must be 0 or 1, not {v!r}", field=column, record=where))
+            hint = ""
+            if f > 1 and f == int(f):
+                hint = (" (if this column holds the number of people with each history, name it 'count'; "
+                        "without a count column every row is read as one person)")
+            problems.append(Problem(f"list membership must be 0 or 1, not {v!r}{hint}", field=column,
+                                    record=where))
             continue
         if not binary and (f < 0 or f != int(f)):
             problems.append(Problem(
