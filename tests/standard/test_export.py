@@ -223,3 +223,13 @@ def test_relevance_conditions():
                     {"c": "yes", "x": 1})
     assert to_xpath(cond) == "(${age} = '') or (${age} < 18)"
     assert to_xpath({"field": "c", "op": "eq", "value": "yes"}) == "${c} = 'yes'"
+
+
+def test_html_in_romanian_first(std, tmp_path):
+    html = ex.write_html(std, tmp_path / "ro.html", lang="ro").read_text(encoding="utf-8")
+    assert '<html lang="ro">' in html
+    ro, en = std.indicator("coercion_at_destination.debt_bondage").ask("ro"), \
+        std.indicator("coercion_at_destination.debt_bondage").ask("en")
+    assert html.index(ro) < html.index(en)
+    with pytest.raises(LanternError, match="page language"):
+        ex.render_html(std, "fr")

@@ -405,7 +405,12 @@ def write_csv(std: Standard, out: Path) -> Path:
 
 # -- HTML --------------------------------------------------------------------------------------
 def render_html(std: Standard, lang: str = "en") -> str:
-    """The whole standard as one self-contained, readable HTML page (no external resources)."""
+    """The whole standard as one self-contained, readable HTML page (no external resources).
+
+    Labels and questions are shown in both languages, ``lang`` first (headings are in English).
+    """
+    if lang not in ("en", "ro"):
+        raise ValidationError(f"unknown page language {lang!r}; en or ro", field="--lang")
     import jinja2
 
     env = jinja2.Environment(
@@ -419,7 +424,7 @@ def render_html(std: Standard, lang: str = "en") -> str:
     level_list = std.code_lists.get("factor_level")
     levels = level_list.ids() if level_list else sorted({f.level for f in std.factors})
     return env.get_template("standard.html").render(
-        std=std, lang=lang, lists=INDICATOR_LISTS, groups=groups, levels=levels,
+        std=std, lang=lang, other="ro" if lang != "ro" else "en", lists=INDICATOR_LISTS, groups=groups, levels=levels,
         level_list=level_list, form=std.form(), columns=std.assessment_columns(),
         to_xpath=to_xpath, sections=std.form(),
     )
