@@ -21,7 +21,7 @@ from lantern.errors import LanternError, Problem
 from lantern.screening.guard import assert_no_protected
 from lantern.screening.spec import GRADES, LISTS, ScreeningSpec, load, spec_for
 
-_CHUNK = 262_144
+_CHUNK = 65_536
 _MAX_PROBLEMS = 20
 # columns of the flat assessment format that are not answers (never scored)
 _NON_ANSWER = {
@@ -101,17 +101,26 @@ def check_frame(df: pl.DataFrame, spec: ScreeningSpec) -> list[str]:
             problems.append(Problem(f"answers must be 1, 0 or empty, got type {df.schema[col]}", field=col, record="assessments"))
         if problems:
             raise LanternError(problems)
-        exprs = [
-            (pl.col(c).is_not_null() & ~pl.col(c).cast(pl.Float64).is_in([0.0, 1.0])).alias(c) for c in present
+        # cheap aggregate check first (min, max, integral); rows are located only when something is wrong
+        aggs = []
+        for c in present:
+            x = pl.col(c).cast(pl.Float64)
+            aggs += [x.min().alias(f"{c}\x00min"), x.max().alias(f"{c}\x00max"),
+                     (x != x.round()).any().alias(f"{c}\x00frac")]
+        stats = df.select(aggs).row(0)
+        suspect = [
+            c for i, c in enumerate(present)
+            if (stats[3 * i] is not None and stats[3 * i] < 0) or (stats[3 * i + 1] is not None and stats[3 * i + 1] > 1)
+            or stats[3 * i + 2]
         ]
-        bad = df.select(exprs)
-        totals = bad.sum().row(0)
-        for col, total in zip(present, totals, strict=True):
-            if total and len(problems) < _MAX_PROBLEMS:
-                rows = np.flatnonzero(bad[col].to_numpy())[:3].tolist()
-                for rid in _rid(df, rows):
-                    value = df[col][rows[0]]
-                    problems.append(Problem(f"answer must be 1 (yes), 0 (no) or empty (unknown), got {value!r}", field=col, record=rid))
+        for col in suspect:
+            if len(problems) >= _MAX_PROBLEMS:
+                break
+            bad = (df[col].is_not_null() & ~df[col].cast(pl.Float64).is_in([0.0, 1.0])).to_numpy()
+            rows = np.flatnonzero(bad)[:3].tolist()
+            for rid, r in zip(_rid(df, rows), rows, strict=True):
+                problems.append(Problem(f"answer must be 1 (yes), 0 (no) or empty (unknown), got {df[col][r]!r}",
+                                        field=col, record=rid))
         if problems:
             raise LanternError(problems)
     return present
@@ -171,19 +180,25 @@ def row_context(df: pl.DataFrame, spec: ScreeningSpec) -> tuple[np.ndarray, np.n
     return li.astype(np.intp), cand
 
 
-# -- the matrices ----------------------------------------------------------------------------------
-def _matrices(spec: ScreeningSpec, present: list[str]) -> dict[str, np.ndarray]:
-    """Column blocks of one big (answers × outputs) matrix, for the answer columns present."""
+# -- the packed matrix -------------------------------------------------------------------------------
+# Each answer becomes one float32: "no" 0, "yes" _BASE, unknown 1. One matrix product then gives, in
+# every output column, _BASE × (weighted "yes" total) + (weighted unknown total); both totals are small
+# integers, so float32 holds them exactly (checked in _matrix).
+_BASE = 4096.0
+_SHIFT = 12  # log2(_BASE)
+_LUT = np.array([0.0, _BASE, 1.0], dtype=np.float32)
+
+
+def _matrix(spec: ScreeningSpec, present: list[str]) -> np.ndarray:
+    """(answers present × outputs): counts per (list, dimension, grade), then factor points and counts."""
     codes = spec.grade_codes()  # lists × indicators
     n_dims, n_lists = len(spec.dimensions), len(LISTS)
     ind_pos = {i.id: j for j, i in enumerate(spec.indicators)}
     fac_pos = {f.id: j for j, f in enumerate(spec.factors)}
-    k = len(present)
-    count = np.zeros((k, n_lists * n_dims * 3), dtype=np.float32)  # list, dim, grade
-    points = np.zeros((k, n_lists * n_dims), dtype=np.float32)
-    fac = np.zeros((k, 4), dtype=np.float32)  # risk points, protective points, n risk, n protective
-    pts_grade = [spec.indicator_points(g) for g in GRADES]
     dim_index = {d: i for i, d in enumerate(spec.dimensions)}
+    n_count = n_lists * n_dims * 3
+    mat = np.zeros((len(present), n_count + 5), dtype=np.float32)
+    mat[:, n_count + 4] = 1.0  # every answer: the unknown part of this column counts the unknowns
     for row, col in enumerate(present):
         if col in ind_pos:
             j = ind_pos[col]
@@ -191,16 +206,29 @@ def _matrices(spec: ScreeningSpec, present: list[str]) -> dict[str, np.ndarray]:
             for li in range(n_lists):
                 g = int(codes[li, j])
                 if g < 3:
-                    count[row, (li * n_dims + d) * 3 + g] = 1.0
-                    points[row, li * n_dims + d] = pts_grade[g]
+                    mat[row, (li * n_dims + d) * 3 + g] = 1.0
         else:
             f = spec.factors[fac_pos[col]]
             p = spec.factor_points(f)
+            if p != round(p) or abs(p) > 64:
+                raise LanternError("factor points must be whole numbers between -64 and 64", field=f.id,
+                                   record="scoring.yaml")
             if f.kind == "risk":
-                fac[row, 0], fac[row, 2] = p, 1.0
+                mat[row, n_count], mat[row, n_count + 2] = p, 1.0
             else:
-                fac[row, 1], fac[row, 3] = -p, 1.0
-    return {"count": count, "points": points, "fac": fac}
+                mat[row, n_count + 1], mat[row, n_count + 3] = -p, 1.0
+    if len(present) and float(np.abs(mat).sum(axis=0).max()) >= _BASE:  # keeps both totals exact in float32
+        raise LanternError("the weights are too large for the packed computation", record="scoring.yaml")
+    return mat
+
+
+def _rule_table(rule: Any) -> tuple[np.ndarray, int]:
+    """The dimension rule tabulated on counts clipped at its largest threshold (exact for any counts)."""
+    clauses = rule["any_of"] if isinstance(rule, dict) else rule
+    top = max(int(v) for clause in clauses for v in clause.values())
+    r = np.arange(top + 1)
+    s, m, w = np.meshgrid(r, r, r, indexing="ij")
+    return np.asarray(dimension_present(rule, s, m, w), dtype=bool).ravel(), top
 
 
 def screen_batch(df: Any, *, standard: Any = None) -> pl.DataFrame:
@@ -247,72 +275,92 @@ def screen_batch(df: Any, *, standard: Any = None) -> pl.DataFrame:
     n = df.height
     n_dims, n_lists = len(spec.dimensions), len(LISTS)
     li, cand = row_context(df, spec)
-    mats = _matrices(spec, present)
-    big = np.hstack([mats["count"], mats["points"], mats["fac"]])
-    n_count = mats["count"].shape[1]
-    n_pts = mats["points"].shape[1]
-
-    counts = np.empty((n, n_count), dtype=np.float32)
-    unknown_counts = np.empty((n, n_count), dtype=np.float32)
-    pts = np.empty((n, n_pts), dtype=np.float32)
-    fac = np.empty((n, 4), dtype=np.float32)
-    n_unknown = np.zeros(n, dtype=np.int32)
-    missing_cols = len(spec.answer_ids) - len(present)
-    if present:
-        enc = df.select([pl.col(c).cast(pl.Int8).fill_null(2) for c in present])
-        for start in range(0, n, _CHUNK):
-            block = enc.slice(start, _CHUNK).to_numpy()
-            stop = start + block.shape[0]
-            yes = (block == 1).astype(np.float32)
-            unk = block == 2
-            out = yes @ big
-            counts[start:stop] = out[:, :n_count]
-            pts[start:stop] = out[:, n_count:n_count + n_pts]
-            fac[start:stop] = out[:, n_count + n_pts:]
-            unknown_counts[start:stop] = unk.astype(np.float32) @ mats["count"]
-            n_unknown[start:stop] = unk.sum(axis=1)
-    else:
-        counts[:] = 0
-        unknown_counts[:] = 0
-        pts[:] = 0
-        fac[:] = 0
-    # columns the questionnaire did not ask are unknown for every row
-    if missing_cols:
-        n_unknown += missing_cols
-        missing_mat = _matrices(spec, [c for c in spec.indicator_ids if c not in present])["count"]
-        unknown_counts += missing_mat.sum(axis=0, keepdims=True)
-
-    rule = spec.rule["dimension_rule"]
-    c4 = counts.reshape(n, n_lists, n_dims, 3)
-    u4 = (counts + unknown_counts).reshape(n, n_lists, n_dims, 3)
-    present_all = dimension_present(rule, c4[..., 0], c4[..., 1], c4[..., 2])  # n × lists × dims
-    possible_all = dimension_present(rule, u4[..., 0], u4[..., 1], u4[..., 2])
+    mat = _matrix(spec, present)
+    n_count = n_lists * n_dims * 3
+    missing = [c for c in spec.answer_ids if c not in present]
+    missing_unknown = np.zeros(n_count, dtype=np.int32)
+    if missing:
+        missing_ind = [c for c in missing if c in set(spec.indicator_ids)]
+        missing_unknown = _matrix(spec, missing_ind)[:, :n_count].sum(axis=0).astype(np.int32)
+    table, top = _rule_table(spec.rule["dimension_rule"])
+    radix = top + 1
     roles = spec.dimension_roles
-    pv_all = np.zeros((n, n_lists), dtype=bool)
-    pv_pos_all = np.zeros((n, n_lists), dtype=bool)
-    for idx, name in enumerate(LISTS):
-        part = spec.rule["child" if name.startswith("child") else "adult"]
-        flags = {d: present_all[:, idx, i] for i, d in enumerate(spec.dimensions)}
-        flags_pos = {d: possible_all[:, idx, i] for i, d in enumerate(spec.dimensions)}
-        pv_all[:, idx] = presumed(part, flags, roles)
-        pv_pos_all[:, idx] = presumed(part, flags_pos, roles)
-    rows = np.arange(n)
-    dims = present_all[rows, li]  # n × dims
-    pv = pv_all[rows, li]
-    pv_possible = pv | (pv_pos_all & cand).any(axis=1)
-
-    # transparent score ---------------------------------------------------------------------------
     sc = spec.scoring
-    raw = pts.reshape(n, n_lists, n_dims)[rows, li].astype(np.float64)
-    dim_pts = np.minimum(raw, float(sc.get("dimension_cap", np.inf)))
-    ind = np.minimum(dim_pts.sum(axis=1), float(sc.get("indicators_cap", np.inf)))
-    risk = np.minimum(fac[:, 0].astype(np.float64), float(sc.get("risk_factors_cap", np.inf)))
-    prot = np.minimum(np.minimum(fac[:, 1].astype(np.float64), float(sc.get("protective_cap", np.inf))), ind + risk)
-    score = np.clip(ind + risk - prot, 0.0, 100.0)
+    grade_pts = np.array([spec.indicator_points(g) for g in GRADES])
+    dim_cap = float(sc.get("dimension_cap", np.inf))
+    ind_cap = float(sc.get("indicators_cap", np.inf))
+    risk_cap = float(sc.get("risk_factors_cap", np.inf))
+    prot_cap = float(sc.get("protective_cap", np.inf))
+    parts = [spec.rule["child" if name.startswith("child") else "adult"] for name in LISTS]
+
+    dims = np.zeros((n, n_dims), dtype=bool)
+    pv = np.zeros(n, dtype=bool)
+    pv_possible = np.zeros(n, dtype=bool)
+    score = np.zeros(n, dtype=np.float64)
+    n_risk = np.zeros(n, dtype=np.int32)
+    n_prot = np.zeros(n, dtype=np.int32)
+    n_unknown = np.full(n, len(missing), dtype=np.int32)
+    codes = (
+        df.select([pl.col(c).cast(pl.Int8).fill_null(2) for c in present]).to_numpy()
+        if present else np.zeros((n, 0), dtype=np.int8)
+    )
+
+    def lookup(c: np.ndarray) -> np.ndarray:
+        cl = np.minimum(c, top)
+        return table[(cl[..., 0] * radix + cl[..., 1]) * radix + cl[..., 2]]
+
+    for start in range(0, n, _CHUNK):
+        stop = min(n, start + _CHUNK)
+        m = stop - start
+        rows = np.arange(m)
+        lic = li[start:stop]
+        if present:
+            block = codes[start:stop]
+            out = (_LUT[block] @ mat).astype(np.int32)  # exact: every total is a whole number < 2**24
+            yes = out >> _SHIFT
+            unk = out & (int(_BASE) - 1)
+            n_unknown[start:stop] += unk[:, n_count + 4].astype(np.int32)
+        else:
+            yes = np.zeros((m, n_count + 5), dtype=np.int32)
+            unk = np.zeros_like(yes)
+        c4 = yes[:, :n_count].reshape(m, n_lists, n_dims, 3)
+        u4 = unk[:, :n_count].reshape(m, n_lists, n_dims, 3)
+        c_app = c4[rows, lic]  # m × dims × grades, on the list that applies
+        u_app = c_app + u4[rows, lic] + missing_unknown.reshape(n_lists, n_dims, 3)[lic]
+        present_app = lookup(c_app)
+        possible_app = lookup(u_app)
+        pv_c = np.zeros(m, dtype=bool)
+        pos_c = np.zeros(m, dtype=bool)
+        for idx in range(n_lists):
+            sel = lic == idx
+            if not sel.any():
+                continue
+            pv_c[sel] = presumed(parts[idx], {d: present_app[sel, i] for i, d in enumerate(spec.dimensions)}, roles)
+            pos_c[sel] = presumed(parts[idx], {d: possible_app[sel, i] for i, d in enumerate(spec.dimensions)}, roles)
+        # rows whose age or suspected form is unknown: the other lists count towards "could be"
+        multi = np.flatnonzero(cand[start:stop].sum(axis=1) > 1)
+        if multi.size:
+            u_all = c4[multi] + u4[multi] + missing_unknown.reshape(n_lists, n_dims, 3)
+            possible_all = lookup(u_all)  # k × lists × dims
+            for idx in range(n_lists):
+                ok = cand[start:stop][multi, idx]
+                flags = {d: possible_all[:, idx, i] for i, d in enumerate(spec.dimensions)}
+                pos_c[multi] |= ok & presumed(parts[idx], flags, roles)
+        dims[start:stop] = present_app
+        pv[start:stop] = pv_c
+        pv_possible[start:stop] = pv_c | pos_c
+        # transparent score
+        raw = c_app @ grade_pts  # m × dims
+        ind = np.minimum(np.minimum(raw, dim_cap).sum(axis=1), ind_cap)
+        fac = yes[:, n_count:]
+        risk = np.minimum(fac[:, 0], risk_cap)
+        prot = np.minimum(np.minimum(fac[:, 1], prot_cap), ind + risk)
+        score[start:stop] = np.clip(ind + risk - prot, 0.0, 100.0)
+        n_risk[start:stop] = fac[:, 2]
+        n_prot[start:stop] = fac[:, 3]
 
     level_mins = np.array([float(r["min"]) for r in sc["levels"]])
-    level_idx = np.searchsorted(level_mins, score + 1e-9, side="right") - 1
-    level_idx = np.clip(level_idx, 0, len(level_mins) - 1)
+    level_idx = np.clip(np.searchsorted(level_mins, score + 1e-9, side="right") - 1, 0, len(level_mins) - 1)
     names = spec.level_names
     dim_index = {d: i for i, d in enumerate(spec.dimensions)}
     for floor in sc.get("level_floors") or []:
@@ -326,8 +374,6 @@ def screen_batch(df: Any, *, standard: Any = None) -> pl.DataFrame:
             raise LanternError(f"unknown level floor condition {when!r}", field="level_floors", record="scoring.yaml")
         level_idx = np.where(hit, np.maximum(level_idx, target), level_idx)
 
-    n_risk = fac[:, 2].astype(np.int32)
-    n_prot = fac[:, 3].astype(np.int32)
     vr = spec.vulnerable_rule
     vulnerable = pv.copy()
     if vr.get("any_dimension", True):
@@ -338,7 +384,7 @@ def screen_batch(df: Any, *, standard: Any = None) -> pl.DataFrame:
     ids = df["assessment_id"] if "assessment_id" in df.columns else pl.Series("assessment_id", [str(i) for i in range(n)])
     out = {
         "assessment_id": ids,
-        "ilo_list": pl.Series(np.array(LISTS)[li]) if n else pl.Series([], dtype=pl.Utf8),
+        "ilo_list": pl.Series(LISTS, dtype=pl.Utf8).gather(li),
     }
     for i, d in enumerate(spec.dimensions):
         out[f"dim.{d}"] = pl.Series(dims[:, i], dtype=pl.Boolean)
@@ -350,7 +396,7 @@ def screen_batch(df: Any, *, standard: Any = None) -> pl.DataFrame:
             "n_risk_factors": pl.Series(n_risk),
             "n_protective_factors": pl.Series(n_prot),
             "risk_score": pl.Series(np.round(score, 2)),
-            "risk_level": pl.Series(np.array(names)[level_idx]) if n else pl.Series([], dtype=pl.Utf8),
+            "risk_level": pl.Series(names, dtype=pl.Utf8).gather(level_idx),
             "unknown_answers": pl.Series(n_unknown),
         }
     )
