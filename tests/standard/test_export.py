@@ -233,3 +233,12 @@ def test_html_in_romanian_first(std, tmp_path):
     assert html.index(ro) < html.index(en)
     with pytest.raises(LanternError, match="page language"):
         ex.render_html(std, "fr")
+
+
+@pytest.mark.skipif(__import__("shutil").which("java") is None, reason="ODK Validate needs java")
+def test_xlsform_passes_odk_validate(std, tmp_path):
+    # pyxform ships ODK Validate (the JavaRosa parser ODK Collect uses); it raises on an invalid form
+    out = ex.write_xlsform(std, tmp_path / "intake.xlsx")
+    warnings: list[str] = []
+    xls2xform.convert(str(out), warnings=warnings, validate=True)
+    assert not [w for w in warnings if "error" in w.lower()]
