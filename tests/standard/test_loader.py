@@ -215,3 +215,15 @@ def test_romanian_country_and_language_names_from_pycountry(std):
     assert std.countries["DE"].label("en") == "Germany"
     assert std.code_list("country")["BD"].labels["ro"] == "Bangladeș"
     assert std.languages["uk"].label("ro") == "ucraineană"
+
+
+def test_broken_draft_raises_lantern_error_not_a_crash(draft):
+    from .conftest import read, write
+
+    doc = read(draft, "factors")
+    del doc["factors"][2]["id"]
+    doc["factors"][3] = "not a mapping"
+    write(draft, "factors", doc)
+    with pytest.raises(LanternError) as exc:
+        load_standard(path=draft)
+    assert any("factors.yaml" in (p.record or "") for p in exc.value.problems)

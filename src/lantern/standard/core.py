@@ -273,12 +273,29 @@ class Standard:
         return cols
 
 
+def _build_or_explain(folder: Path) -> Standard:
+    """Build the standard; if the YAML is too broken to build, raise every problem validate finds."""
+    from lantern.standard.loader import build_standard
+
+    try:
+        return build_standard(folder)
+    except ValidationError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        from lantern.standard.validate import validate
+
+        problems = validate(folder) or [
+            Problem(reason=f"cannot be loaded: {type(exc).__name__}: {exc}", record=str(folder))
+        ]
+        raise ValidationError(problems) from exc
+
+
 @functools.lru_cache(maxsize=8)
 def _load_cached(version: str) -> Standard:
-    from lantern.standard.loader import build_standard, version_dir
+    from lantern.standard.loader import version_dir
 
     folder = version_dir(version)
-    std = build_standard(folder)
+    std = _build_or_explain(folder)
     if std.version != version:
         raise ValidationError(
             f"folder {folder.name} states version {std.version!r}, expected {version!r}",
@@ -307,13 +324,13 @@ def load_standard(version: str | None = None, *, path: str | Path | None = None)
     ValidationError
         Unknown version, unreadable YAML.
     """
-    from lantern.standard.loader import CURRENT_VERSION, build_standard
+    from lantern.standard.loader import CURRENT_VERSION
 
     if path is not None:
         folder = Path(path)
         if not folder.is_dir():
             raise ValidationError("not a folder", record=str(folder), field="path")
-        return build_standard(folder)
+        return _build_or_explain(folder)
     version = str(version or CURRENT_VERSION)
     if version.count(".") == 0:
         version = f"{version}.0"
