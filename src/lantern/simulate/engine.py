@@ -94,7 +94,7 @@ def _people(sc: Scenario, std: StandardView, n: int, rng: np.random.Generator) -
     age = np.clip(age, 18.0, 75.0)
     age = np.where(minor, 14.0 + 3.999 * rng.random(n), age)
     entry = start + np.floor(rng.random(n) * (end - start + 1)).astype(np.int64)
-    birth = entry - np.floor(age * 365.25).astype(np.int64)
+    birth = entry - np.ceil(age * 365.25).astype(np.int64)
     age_years = np.floor((entry - birth) / 365.25).astype(np.int32)
 
     langs = _ordered_union(o["languages"] for o in orig_specs)
@@ -276,10 +276,8 @@ def _journeys(sc: Scenario, std: StandardView, P: dict, rng: np.random.Generator
     cat = {k: np.concatenate(v) for k, v in cols.items()}
     order = np.lexsort((cat["leg_no"], cat["pid"]))
     cat = {k: v[order] for k, v in cat.items()}
-    eu = std.eu
+    eu = sorted(std.eu)
     from_c, to_c = cat["from"], cat["to"]
-    in_eu = np.vectorize(lambda c: c in eu, otypes=[bool])
-    intra = in_eu(from_c) & in_eu(to_c)
     journeys = pl.DataFrame([
         pl.Series("person_id", cat["pid"].astype(np.int64)),
         pl.Series("leg_no", cat["leg_no"].astype(np.int16)),
@@ -290,8 +288,7 @@ def _journeys(sc: Scenario, std: StandardView, P: dict, rng: np.random.Generator
         _S("mode", cat["mode"]),
         _S("crossing_point", cat["crossing"]),
         _S("facilitator_type", cat["fac"]),
-        pl.Series("intra_eu", intra),
-    ])
+    ]).with_columns((pl.col("from_country").is_in(eu) & pl.col("to_country").is_in(eu)).alias("intra_eu"))
     extra = {
         "onward": onward, "onward_date": onward_date, "onward_country": np.where(onward, np.asarray(dests, dtype=object)[odest_i], None),
         "crossing_at_entry": cross_at_entry, "facilitator_at_entry": fac_at_entry,
@@ -695,8 +692,8 @@ def simulate(scenario: str | Scenario | dict = "romania", people: int = 10_000, 
         _date_series("onward_date", np.where(J["onward"], J["onward_date"], 0), J["onward"]),
         _S("given_name_original", orig[given_idx]),
         _S("family_name_original", orig[family_idx]),
-        _S("given_name_latin", latin[given_idx]),
-        _S("family_name_latin", latin[family_idx]),
+        _S("given_name", latin[given_idx]),
+        _S("family_name", latin[family_idx]),
         pl.Series("precarity", P["precarity"]),
         pl.Series("latent_risk", E["latent"]),
         pl.Series("p_exploited", E["p"]),

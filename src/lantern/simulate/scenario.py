@@ -258,10 +258,14 @@ def struct(fields: dict[str, tuple[Callable, Any]]) -> Callable:
                 ctx.bad(where, f"unknown key {k!r}; allowed here: {', '.join(fields)}")
         for k, (sub, default) in fields.items():
             where = f"{path}.{k}" if path else k
-            if k in m:
+            if k in m and m[k] is None and default is None:
+                out[k] = None  # an optional key written out as null
+            elif k in m:
                 out[k] = sub(m[k], where, ctx)
             elif default is _REQUIRED:
                 ctx.bad(where, "is required")
+            elif isinstance(default, dict):
+                out[k] = sub(copy.deepcopy(default), where, ctx)  # fill a section's own defaults
             else:
                 out[k] = copy.deepcopy(default)
         return out
@@ -447,7 +451,9 @@ _REPLACE = {
 def _merge(parent: dict, child: dict) -> dict:
     out = copy.deepcopy(parent)
     for k, v in child.items():
-        if k in out and isinstance(out[k], dict) and isinstance(v, dict) and k not in _REPLACE:
+        if v is None and isinstance(parent.get(k), dict):
+            out.pop(k, None)  # `key: null` in a child removes an inherited entry (e.g. an agency)
+        elif k in out and isinstance(out[k], dict) and isinstance(v, dict) and k not in _REPLACE:
             out[k] = _merge(out[k], v)
         else:
             out[k] = copy.deepcopy(v)
@@ -496,6 +502,9 @@ def _validate(raw: dict, *, record: str) -> Scenario:
     agencies = lists.get("agencies") if isinstance(lists, dict) else None
     ctx.agencies = tuple(agencies) if isinstance(agencies, dict) else ()
     data = _SCHEMA(raw, "", ctx)
+    shares = [o.get("share", 0.0) for o in data.get("origins", {}).values() if isinstance(o, dict)]
+    if shares and abs(sum(shares) - 1.0) > SUM_TOLERANCE:
+        ctx.bad("origins", f"origin shares must sum to 1, they sum to {sum(shares):.6g}")
     if not ctx.problems:
         _cross_checks(data, ctx)
     if ctx.problems:
@@ -504,9 +513,6 @@ def _validate(raw: dict, *, record: str) -> Scenario:
 
 
 def _cross_checks(d: dict, ctx: _Ctx) -> None:
-    total = sum(o["share"] for o in d["origins"].values())
-    if abs(total - 1.0) > SUM_TOLERANCE:
-        ctx.bad("origins", f"origin shares must sum to 1, they sum to {total:.6g}")
     if d["period"]["end"] < d["period"]["start"]:
         ctx.bad("period.end", "the period ends before it starts")
     if not d["origins"]:
