@@ -95,8 +95,8 @@ def test_artificial_3_existence_codes(mse_data):
 def test_neworleans_non_overlapping_pairs(mse_data):
     """Chan et al. (2021): New Orleans has 28 pairs, 18 of them non-overlapping."""
     table = mse_data("NewOrl")
-    from lantern.estimation.selection import pair_terms
     from lantern.estimation.existence import sufficient_stats
+    from lantern.estimation.selection import pair_terms
 
     stats = sufficient_stats(8, table.counts, pair_terms(8))
     assert len(stats) == 28 and int((stats == 0).sum()) == 18

@@ -47,6 +47,7 @@ from lantern.estimation.models import (
 from lantern.estimation.selection import best_by_score, fit_models, score_models, stepwise
 from lantern.estimation.table import CaptureTable, as_table
 
+
 def _one_blas_thread():
     try:
         from threadpoolctl import threadpool_limits
