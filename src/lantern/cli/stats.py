@@ -182,7 +182,7 @@ def dp_query(
             book.open_release(release, budget)
         ds = Dataset(data)
         try:
-            persons = ds.con.execute("SELECT * EXCLUDE (interview_date) FROM persons").pl()
+            persons = ds.con.sql("SELECT * EXCLUDE (interview_date) FROM persons").pl()
         finally:
             ds.close()
         query = dp_count(

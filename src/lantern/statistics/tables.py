@@ -129,7 +129,7 @@ class Dataset:
                 "not available to compute them",
                 record=self.source,
             ) from exc
-        frame = self.con.execute("SELECT * FROM raw_assessments").pl()
+        frame = self.con.sql("SELECT * FROM raw_assessments").pl()
         flags = screen_batch(frame).select(["assessment_id", "vulnerable", "presumed_victim"])
         self.con.register("screen_flags", flags)
         self.con.execute(
