@@ -1,0 +1,248 @@
+"""The permission matrix: every URL pattern × every role × own / other agency (plus anonymous).
+
+Expected outcome, derived from the role's capabilities (``lantern.platform.roles``):
+* anonymous: web pages redirect to sign-in (302), the API answers 401 — except the public pages;
+* a role without the capability: 403 (the role is not a secret);
+* with the capability: the success status on the own agency's object, and 404 on another agency's
+  object, exactly like a missing one.
+
+``test_every_url_is_in_the_matrix`` fails when a URL pattern is added without an entry here.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.urls import URLResolver, get_resolver
+
+from lantern.platform.accounts.services import token_create
+from lantern.platform.cases import services
+from lantern.platform.cases.models import Subject
+from lantern.platform.roles import CAPABILITIES, Role
+
+ROLES = list(Role.values)
+
+
+def url_patterns(patterns=None, prefix=""):
+    for p in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(p, URLResolver):
+            yield from url_patterns(p.url_patterns, prefix + str(p.pattern))
+        else:
+            yield prefix + str(p.pattern), p.name
+
+
+class World:
+    """Objects of the own agency (``own``) and another agency (``other``), made on demand."""
+
+    def __init__(self, agencies, make_user, make_subject, flat_row):
+        self.agencies = agencies
+        self.users = {role: make_user(role) for role in ROLES}
+        self.owners = {"own": self.users[Role.CASEWORKER],
+                       "other": make_user(Role.CASEWORKER, agency=agencies[1], username="other-cw")}
+        self.make_subject = make_subject
+        self.flat_row = flat_row
+        self.subjects = {side: make_subject(self.owners[side]) for side in ("own", "other")}
+        self.tokens = {role: token_create(user=u)[1] for role, u in self.users.items()}
+
+    def ref(self, side):
+        return self.subjects[side].ref
+
+    def assessment(self, side):
+        return self.subjects[side].assessments.first().ref
+
+    def new_leg(self, side):
+        return services.journey_leg_add(user=self.owners[side], subject=self.subjects[side], data={"country": "RO"})
+
+    def new_consent(self, side):
+        return services.consent_record(user=self.owners[side], subject=self.subjects[side], purpose="assessment",
+                                       scope="own_agency", given_on=dt.date.today().isoformat(), given_by="subject")
+
+    def csv(self, side):
+        row = self.flat_row(subject_ref=self.ref(side))
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=list(row))
+        w.writeheader()
+        w.writerow(row)
+        return buf.getvalue().encode()
+
+
+@dataclass
+class Case:
+    method: str
+    path: Callable[[World, str], str]
+    capability: str | None  # None: any signed-in user (or public)
+    ok: int | Callable[[str], int]  # status on success (or per role)
+    scoped: bool = False  # the URL names an object of one agency
+    public: bool = False  # no sign-in needed
+    api: bool = False
+    data: Callable[[World, str], Any] | None = None
+    other: int | None = None  # status with the capability on the other agency's object (default 404)
+
+
+def _home_status(role):
+    caps = {c for c, roles in CAPABILITIES.items() if role in roles}
+    return 302 if caps & {"case.read", "audit.read"} else 200
+
+
+def _json(body):
+    return lambda w, side: body if not callable(body) else body(w, side)
+
+
+S = "/subjects/{}"
+MATRIX: dict[tuple[str, str], Case] = {
+    ("healthz", "healthz"): Case("GET", lambda w, s: "/healthz", None, 200, public=True),
+    ("api/v1/openapi.json", "openapi-json"): Case("GET", lambda w, s: "/api/v1/openapi.json", None, 200, public=True),
+    ("api/v1/docs", "openapi-view"): Case("GET", lambda w, s: "/api/v1/docs", None, 200, public=True),
+    ("api/v1/", "api-root"): Case("GET", lambda w, s: "/api/v1/", None, 404, public=True),
+    ("api/v1/subjects", "subject_list"): Case("GET", lambda w, s: f"/api/v1/subjects?ref={w.ref(s)}", "case.read", 200,
+                                              api=True),
+    ("api/v1/subjects", "subject_create"): Case("POST", lambda w, s: "/api/v1/subjects", "case.write", 201, api=True,
+                                                data=_json({})),
+    ("api/v1/subjects/<ref>", "subject_detail"): Case("GET", lambda w, s: f"/api/v1/subjects/{w.ref(s)}", "case.read",
+                                                      200, scoped=True, api=True),
+    ("api/v1/subjects/<ref>/identity", "subject_identity_update"): Case(
+        "PUT", lambda w, s: f"/api/v1/subjects/{w.ref(s)}/identity", "case.write", 200, scoped=True, api=True,
+        data=_json({"given_name": "X"})),
+    ("api/v1/subjects/<ref>/assessments", "subject_assessments"): Case(
+        "GET", lambda w, s: f"/api/v1/subjects/{w.ref(s)}/assessments", "case.read", 200, scoped=True, api=True),
+    ("api/v1/subjects/<ref>/assessments", "assessment_create"): Case(
+        "POST", lambda w, s: f"/api/v1/subjects/{w.ref(s)}/assessments", "case.write", 201, scoped=True, api=True,
+        data=lambda w, s: w.flat_row()),
+    ("api/v1/assessments/<ref>", "assessment_detail"): Case(
+        "GET", lambda w, s: f"/api/v1/assessments/{w.assessment(s)}", "case.read", 200, scoped=True, api=True),
+    ("api/v1/subjects/<ref>/journey", "journey_get"): Case(
+        "GET", lambda w, s: f"/api/v1/subjects/{w.ref(s)}/journey", "case.read", 200, scoped=True, api=True),
+    ("api/v1/subjects/<ref>/journey", "journey_put"): Case(
+        "PUT", lambda w, s: f"/api/v1/subjects/{w.ref(s)}/journey", "case.write", 200, scoped=True, api=True,
+        data=_json([{"country": "NP"}, {"country": "RO"}])),
+    # an import naming another agency's subject is refused row by row, like a missing pseudonym
+    ("api/v1/imports/assessments", "assessments_import"): Case(
+        "UPLOAD", lambda w, s: "/api/v1/imports/assessments", "case.write", 200, scoped=True, api=True,
+        data=lambda w, s: w.csv(s), other=422),
+    ("i18n/setlang/", "set_language"): Case("POST", lambda w, s: "/i18n/setlang/", None, 302, public=True,
+                                            data=lambda w, s: {"language": "ro"}),
+    ("", "home"): Case("GET", lambda w, s: "/", None, _home_status),
+    ("accounts/login/", "login"): Case("GET", lambda w, s: "/accounts/login/", None, 302, public=True),
+    ("accounts/logout/", "logout"): Case("POST", lambda w, s: "/accounts/logout/", None, 302, public=True),
+    ("subjects/", "subject-list"): Case("GET", lambda w, s: f"/subjects/?ref={w.ref(s)}", "case.read", 200),
+    ("subjects/<str:ref>/", "subject-detail"): Case("GET", lambda w, s: f"/subjects/{w.ref(s)}/", "case.read", 200,
+                                                    scoped=True),
+    ("subjects/<str:ref>/identity/", "subject-identity"): Case(
+        "GET", lambda w, s: f"/subjects/{w.ref(s)}/identity/", "identity.read", 200, scoped=True),
+    ("subjects/<str:ref>/journey/", "journey-editor"): Case(
+        "GET", lambda w, s: f"/subjects/{w.ref(s)}/journey/", "case.read", 200, scoped=True),
+    ("subjects/<str:ref>/journey/legs/", "journey-leg-add"): Case(
+        "POST", lambda w, s: f"/subjects/{w.ref(s)}/journey/legs/", "case.write", 200, scoped=True,
+        data=lambda w, s: {"country": "RO"}),
+    ("subjects/<str:ref>/journey/legs/<int:leg_id>/delete/", "journey-leg-delete"): Case(
+        "POST", lambda w, s: f"/subjects/{w.ref(s)}/journey/legs/{w.new_leg(s).pk}/delete/", "case.write", 200,
+        scoped=True),
+    ("subjects/<str:ref>/journey/legs/<int:leg_id>/move/<str:direction>/", "journey-leg-move"): Case(
+        "POST", lambda w, s: f"/subjects/{w.ref(s)}/journey/legs/{w.new_leg(s).pk}/move/up/", "case.write", 200,
+        scoped=True),
+    ("subjects/<str:ref>/grants/", "grant-create"): Case(
+        "POST", lambda w, s: f"/subjects/{w.ref(s)}/grants/", "grant.manage", 302, scoped=True,
+        data=lambda w, s: {"agency": w.agencies[1].key, "reason": "referral with consent", "days": "10"}),
+    ("subjects/<str:ref>/consents/<int:consent_id>/withdraw/", "consent-withdraw"): Case(
+        "POST", lambda w, s: f"/subjects/{w.ref(s)}/consents/{w.new_consent(s).pk}/withdraw/", "case.write", 302,
+        scoped=True),
+    ("assessments/<str:ref>/", "assessment-detail"): Case(
+        "GET", lambda w, s: f"/assessments/{w.assessment(s)}/", "case.read", 200, scoped=True),
+    ("intake/", "intake-start"): Case("GET", lambda w, s: f"/intake/?subject={w.ref(s)}", "case.write", 302,
+                                      scoped=True),
+    ("intake/<str:step>/", "intake-step"): Case("GET", lambda w, s: "/intake/consent/", "case.write", 302),
+    ("audit/", "audit-list"): Case("GET", lambda w, s: "/audit/", "audit.read", 200),
+}
+
+
+def test_every_url_is_in_the_matrix():
+    patterns = set(url_patterns())
+    missing = patterns - set(MATRIX)
+    stale = set(MATRIX) - patterns
+    assert not missing, f"URL patterns without a permission-matrix entry: {sorted(missing)}"
+    assert not stale, f"matrix entries for URLs that no longer exist: {sorted(stale)}"
+
+
+def _request(client, case: Case, world: World, side: str, role: str | None):
+    path = case.path(world, side)
+    headers = {}
+    if case.api and role is not None:
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {world.tokens[role]}"
+    data = case.data(world, side) if case.data else None
+    if case.method == "GET":
+        return client.get(path, **headers)
+    if case.method == "UPLOAD":
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        return client.post(path, {"file": SimpleUploadedFile("a.csv", data, "text/csv"), "format": "csv"}, **headers)
+    if case.api:
+        return client.generic(case.method, path, json.dumps(data), content_type="application/json", **headers)
+    return client.generic(case.method, path, _urlencode(data or {}),
+                          content_type="application/x-www-form-urlencoded", **headers)
+
+
+def _urlencode(data):
+    from urllib.parse import urlencode
+
+    return urlencode(data)
+
+
+def _expected(case: Case, role: str | None, side: str) -> int:
+    if role is None:
+        if case.public:
+            return case.ok if isinstance(case.ok, int) else 200
+        return 401 if case.api else 302
+    if case.capability and role not in CAPABILITIES[case.capability]:
+        return 403
+    if case.scoped and side == "other":
+        return case.other or 404
+    return case.ok(role) if callable(case.ok) else case.ok
+
+
+@pytest.mark.parametrize("key", sorted(MATRIX), ids=lambda k: f"{MATRIX[k].method} {k[0] or '/'} [{k[1]}]")
+def test_permission_matrix(key, client, agencies, make_user, make_subject, flat_row):
+    case = MATRIX[key]
+    world = World(agencies, make_user, make_subject, flat_row)
+    failures = []
+    for role in [None, *ROLES]:
+        for side in ("own", "other"):
+            client.logout()
+            if role is not None and not case.api:
+                client.force_login(world.users[role])
+            expected = _expected(case, role, side)
+            if key == ("accounts/login/", "login") and role is None:
+                expected = 200
+            response = _request(client, case, world, side, role)
+            if response.status_code != expected:
+                failures.append(f"{role or 'anonymous'}/{side}: {response.status_code} (expected {expected})")
+    assert not failures, "; ".join(failures)
+
+
+def _strip(html: bytes) -> bytes:
+    import re
+
+    html = re.sub(rb'"X-CSRFToken": "[^"]+"', b"", html)
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"", html)
+
+
+def test_other_agency_answers_like_missing(client, agencies, make_user, make_subject, flat_row):
+    """Same status and same body for another agency's pseudonym and for one that does not exist."""
+    world = World(agencies, make_user, make_subject, flat_row)
+    client.force_login(world.users[Role.CASEWORKER])
+    fake = "S-" + "Z" * 10
+    assert not Subject.objects.filter(ref=fake).exists()
+    for template in ("/subjects/{}/", "/subjects/{}/journey/", "/subjects/{}/identity/"):
+        a, b = client.get(template.format(world.ref("other"))), client.get(template.format(fake))
+        assert (a.status_code, _strip(a.content)) == (b.status_code, _strip(b.content))
+        assert a.status_code == 404
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {world.tokens[Role.CASEWORKER]}"}
+    a = client.get(f"/api/v1/subjects/{world.ref('other')}", **headers)
+    b = client.get(f"/api/v1/subjects/{fake}", **headers)
+    assert (a.status_code, a.json()) == (b.status_code, b.json())
