@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from lantern.cli import estimate, link, platform, screen, simulate, standard, stats
+from lantern.cli import estimate, link, platform, screen, simulate, standard, stats, toolkit
 from lantern.errors import LanternError
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app.add_typer(standard.app, name="standard")
 app.add_typer(screen.app, name="screen")
 app.add_typer(stats.app, name="stats")
 app.add_typer(link.app, name="link")
+app.add_typer(toolkit.app, name="toolkit")
 app.command("simulate")(simulate.simulate)
 app.command("estimate")(estimate.estimate)
 platform.register(app)
