@@ -92,6 +92,9 @@ def test_four_lists_differ_as_documented(std):
     sexual_only = {i.id for i in std.indicators if set(i.grades) == {"adult_sexual", "child_sexual"}}
     assert {"coercion_at_destination.forced_prostitution",
             "deceptive_recruitment.conditions_of_prostitution"} <= sexual_only
+    # the child-labour list has no weak tier and leaves out two adult items
+    assert not [i.id for i in std.indicators_for("child_labour") if i.grade("child_labour") == "weak"]
+    assert std.indicator("exploitative_conditions.no_social_protection").grade("child_labour") is None
     for lst in INDICATOR_LISTS:
         dims = {i.dimension for i in std.indicators_for(lst)}
         assert dims == set(std.dimensions.ids()), lst
