@@ -118,3 +118,23 @@ def test_filters_and_population_all(assessments):
     assert f[TOTAL] == len(ro)
     assert f["REPORTING"] == int((ro.citizenship == "RO").sum())
     assert np.isclose(f[["NON_EU", "OTHER_EU", "REPORTING"]].sum(), len(ro))
+
+
+def test_simulator_output_with_screening_flags(tmp_path):
+    simulate = pytest.importorskip("lantern.simulate")
+    pytest.importorskip("lantern.screening")
+    world = simulate.simulate("romania", people=1500, seed=3)
+    world.write(tmp_path / "sim")
+    spec = parse_spec({"tables": [{"id": "p", "measure": "persons", "by": ["period", "citizenship"]},
+                                  {"id": "v", "measure": "vulnerable", "by": ["period", "sex"]}]})
+    persons_t, vulnerable_t = compute_tables(tmp_path / "sim", spec, rules=SDCRules.none())
+    assessments = pd.read_parquet(tmp_path / "sim" / "assessments.parquet")
+    tcn = assessments[~assessments.citizenship.isin(_std.eu_codes()) & assessments.citizenship.notna()]
+    total = persons_t.true_frame().query("period == 'TOTAL' and citizenship == 'TOTAL'")["true_value"].item()
+    assert total == tcn.subject_ref.nunique()
+    from lantern.screening import screen_batch
+
+    flags = screen_batch(tcn).to_pandas()
+    vulnerable_people = tcn.loc[tcn.assessment_id.isin(flags.loc[flags.vulnerable, "assessment_id"]), "subject_ref"].nunique()
+    got = vulnerable_t.true_frame().query("period == 'TOTAL' and sex == 'TOTAL'")["true_value"].item()
+    assert got == vulnerable_people

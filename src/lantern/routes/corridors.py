@@ -41,8 +41,10 @@ LEG_COLUMNS = ("person_id", "leg_no", "from_country", "to_country", "entry_date"
 ARROW = " → "
 
 
-def read_journeys(data: str | Path | pd.DataFrame) -> pd.DataFrame:
+def read_journeys(data: str | Path | Any) -> pd.DataFrame:
     """Legs from a simulator directory, a journeys Parquet/CSV file, or a frame; columns checked."""
+    if hasattr(data, "to_pandas") and not isinstance(data, pd.DataFrame):  # a Polars frame
+        data = data.to_pandas()
     if isinstance(data, pd.DataFrame):
         legs = data.copy()
         source = "journeys"
@@ -87,6 +89,7 @@ class RouteSummary:
 def build_corridors(legs: pd.DataFrame, *, standard_version: str | None = None) -> RouteSummary:
     """One row per person: origin, transit, entry, onward, corridor, dates, durations, entry mode/crossing."""
     eu = _std.eu_codes(standard_version)
+    legs = read_journeys(legs)
     legs = legs.sort_values(["person_id", "leg_no"]).reset_index(drop=True)
     legs["from_eu"] = legs["from_country"].isin(eu)
     legs["to_eu"] = legs["to_country"].isin(eu)
