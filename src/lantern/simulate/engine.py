@@ -125,6 +125,15 @@ def _people(sc: Scenario, std: StandardView, n: int, rng: np.random.Generator) -
     conflict = rng.random(n) < np.array([o["conflict"] for o in orig_specs])[cit]
     poverty = rng.random(n) < np.array([o["poverty"] for o in orig_specs])[cit]
     irregular = status == "irregular"
+    fam_codes = list(d["people"]["family_situation"])
+    fam = np.asarray(fam_codes, dtype=object)[
+        _choice(rng, np.zeros(n, np.int32), np.array([[d["people"]["family_situation"][c] for c in fam_codes]]))]
+    unacc = rng.random(n) < d["people"]["minors_unaccompanied"]
+    fam = np.where(minor, np.where(unacc, "unaccompanied_minor", "separated_minor"), fam)
+    native = np.asarray(langs, dtype=object)[lang]
+    spoken = native.copy()
+    spoken = np.where(speaks_local & ~native_local, spoken + ";" + local, spoken)
+    spoken = np.where(speaks_en & (native != "en"), spoken + ";en", spoken)
 
     derived = {
         "individual.minor": minor,
@@ -141,7 +150,6 @@ def _people(sc: Scenario, std: StandardView, n: int, rng: np.random.Generator) -
         "structural.conflict_origin": conflict,
         "structural.poverty_origin": poverty,
         "community.no_support_network": ~support,
-        "household.separated_from_family": None,  # drawn below (base), kept for documentation
     }
     derived = {k: v for k, v in derived.items() if v is not None and k in std.factor_ids}
     fp = d["factors"]
@@ -163,6 +171,8 @@ def _people(sc: Scenario, std: StandardView, n: int, rng: np.random.Generator) -
         factors["individual.holds_own_documents"] = ~factors["individual.no_documents"]
     if "individual.savings" in factors and "individual.no_resources" in factors:
         factors["individual.savings"] = factors["individual.savings"] & ~factors["individual.no_resources"]
+    if "household.separated_from_family" in factors:
+        factors["household.separated_from_family"] = factors["household.separated_from_family"] | (fam == "unaccompanied_minor")
     if "household.child_headed" in factors:
         factors["household.child_headed"] = factors["household.child_headed"] & minor
 
@@ -170,7 +180,7 @@ def _people(sc: Scenario, std: StandardView, n: int, rng: np.random.Generator) -
         "origins": origins, "cit": cit, "female": female, "minor": minor, "birth": birth,
         "age": age_years, "entry": entry, "langs": langs, "lang": lang, "channels": channels, "ch": ch,
         "edu_codes": edu_codes, "edu": edu, "speaks_local": speaks_local, "speaks_en": speaks_en,
-        "status": status, "precarity": z, "factors": factors,
+        "status": status, "precarity": z, "factors": factors, "family": fam, "spoken": spoken,
     }
 
 
@@ -681,6 +691,8 @@ def simulate(scenario: str | Scenario | dict = "romania", people: int = 10_000, 
         _S("native_language", np.asarray(P["langs"], dtype=object)[P["lang"]]),
         pl.Series("speaks_local_language", P["speaks_local"]),
         pl.Series("speaks_english", P["speaks_en"]),
+        _S("languages_spoken", P["spoken"]),
+        _S("family_situation", P["family"]),
         _S("education", np.asarray(P["edu_codes"], dtype=object)[P["edu"]]),
         _S("channel", np.asarray(P["channels"], dtype=object)[P["ch"]]),
         _S("legal_status", P["status"]),

@@ -404,6 +404,8 @@ _SCHEMA = struct({
         "debt_if_fees": (_prob, 0.8),
         "debt_otherwise": (_prob, 0.15),
         "minors": (_prob, 0.0),
+        "family_situation": (dist(_key_code("family_situation")), {"single": 0.45, "partnered": 0.45, "separated": 0.07, "widowed": 0.03}),
+        "minors_unaccompanied": (_prob, 0.6),
         "work_sectors": (dist(_key_code("sector")), _REQUIRED),
     }), _REQUIRED),
     "factors": (struct({
