@@ -101,29 +101,46 @@ def check_frame(df: pl.DataFrame, spec: ScreeningSpec) -> list[str]:
             problems.append(Problem(f"answers must be 1, 0 or empty, got type {df.schema[col]}", field=col, record="assessments"))
         if problems:
             raise LanternError(problems)
-        # cheap aggregate check first (min, max, integral); rows are located only when something is wrong
-        aggs = []
-        for c in present:
-            x = pl.col(c).cast(pl.Float64)
-            aggs += [x.min().alias(f"{c}\x00min"), x.max().alias(f"{c}\x00max"),
-                     (x != x.round()).any().alias(f"{c}\x00frac")]
-        stats = df.select(aggs).row(0)
-        suspect = [
-            c for i, c in enumerate(present)
-            if (stats[3 * i] is not None and stats[3 * i] < 0) or (stats[3 * i + 1] is not None and stats[3 * i + 1] > 1)
-            or stats[3 * i + 2]
-        ]
-        for col in suspect:
-            if len(problems) >= _MAX_PROBLEMS:
-                break
-            bad = (df[col].is_not_null() & ~df[col].cast(pl.Float64).is_in([0.0, 1.0])).to_numpy()
-            rows = np.flatnonzero(bad)[:3].tolist()
-            for rid, r in zip(_rid(df, rows), rows, strict=True):
-                problems.append(Problem(f"answer must be 1 (yes), 0 (no) or empty (unknown), got {df[col][r]!r}",
-                                        field=col, record=rid))
+        # float columns: whole numbers only (integer columns are range-checked on the int8 codes)
+        floats = [c for c in present if df.schema[c].is_float()]
+        if floats:
+            frac = df.select([(pl.col(c) != pl.col(c).round()).any().alias(c) for c in floats]).row(0)
+            problems += locate_bad_values(df, [c for c, f in zip(floats, frac, strict=True) if f])
         if problems:
             raise LanternError(problems)
     return present
+
+
+def locate_bad_values(df: pl.DataFrame, columns: list[str]) -> list[Problem]:
+    """Problems naming the first rows of each column whose answer is not 1 / 0 / null."""
+    problems: list[Problem] = []
+    for col in columns:
+        if len(problems) >= _MAX_PROBLEMS:
+            break
+        bad = (df[col].is_not_null() & ~df[col].cast(pl.Float64).is_in([0.0, 1.0])).to_numpy()
+        rows = np.flatnonzero(bad)[:3].tolist()
+        for rid, r in zip(_rid(df, rows), rows, strict=True):
+            problems.append(Problem(f"answer must be 1 (yes), 0 (no) or empty (unknown), got {df[col][r]!r}",
+                                    field=col, record=rid))
+    return problems
+
+
+def answer_codes(df: pl.DataFrame, present: list[str]) -> np.ndarray:
+    """The answers as an int8 matrix: 1 yes, 0 no, -1 unknown; any other value is refused."""
+    if not present:
+        return np.zeros((df.height, 0), dtype=np.int8)
+    try:
+        codes = df.select([pl.col(c).cast(pl.Int8).fill_null(-1) for c in present]).to_numpy()
+    except pl.exceptions.PolarsError:  # a value that does not fit int8
+        codes = None
+    if codes is not None:
+        wrong = ((codes > 1) | (codes < -1)).any(axis=0)
+        if not wrong.any():
+            return codes
+        columns = [c for c, w in zip(present, wrong, strict=True) if w]
+    else:
+        columns = present
+    raise LanternError(locate_bad_values(df, columns) or [Problem("answers must be 1, 0 or empty", record="assessments")])
 
 
 def check_versions(df: pl.DataFrame, standard: Any) -> Any:
@@ -186,7 +203,13 @@ def row_context(df: pl.DataFrame, spec: ScreeningSpec) -> tuple[np.ndarray, np.n
 # integers, so float32 holds them exactly (checked in _matrix).
 _BASE = 4096.0
 _SHIFT = 12  # log2(_BASE)
-_LUT = np.array([0.0, _BASE, 1.0], dtype=np.float32)
+_MASK = 4095
+
+
+def _packed(block: np.ndarray) -> np.ndarray:
+    """int8 codes (1 yes, 0 no, -1 unknown) → float32 (_BASE, 0, 1): v · (2048.5 v + 2047.5), exact."""
+    v = block.astype(np.float32)
+    return v * (np.float32(2048.5) * v + np.float32(2047.5))
 
 
 def _matrix(spec: ScreeningSpec, present: list[str]) -> np.ndarray:
@@ -277,6 +300,11 @@ def screen_batch(df: Any, *, standard: Any = None) -> pl.DataFrame:
     li, cand = row_context(df, spec)
     mat = _matrix(spec, present)
     n_count = n_lists * n_dims * 3
+    tail = np.arange(n_count, n_count + 5)
+    list_mats = [
+        np.ascontiguousarray(mat[:, np.r_[np.arange(i * n_dims * 3, (i + 1) * n_dims * 3), tail]])
+        for i in range(n_lists)
+    ]
     missing = [c for c in spec.answer_ids if c not in present]
     missing_unknown = np.zeros(n_count, dtype=np.int32)
     if missing:
@@ -300,10 +328,7 @@ def screen_batch(df: Any, *, standard: Any = None) -> pl.DataFrame:
     n_risk = np.zeros(n, dtype=np.int32)
     n_prot = np.zeros(n, dtype=np.int32)
     n_unknown = np.full(n, len(missing), dtype=np.int32)
-    codes = (
-        df.select([pl.col(c).cast(pl.Int8).fill_null(2) for c in present]).to_numpy()
-        if present else np.zeros((n, 0), dtype=np.int8)
-    )
+    codes = np.ascontiguousarray(answer_codes(df, present))
 
     def lookup(c: np.ndarray) -> np.ndarray:
         cl = np.minimum(c, top)
@@ -312,35 +337,42 @@ def screen_batch(df: Any, *, standard: Any = None) -> pl.DataFrame:
     for start in range(0, n, _CHUNK):
         stop = min(n, start + _CHUNK)
         m = stop - start
-        rows = np.arange(m)
         lic = li[start:stop]
+        # one product per list present in the chunk, on that list's columns only
+        per = n_dims * 3
+        yes = np.zeros((m, per + 5), dtype=np.int32)
+        unk = np.zeros((m, per + 5), dtype=np.int32)
+        block = codes[start:stop]
         if present:
-            block = codes[start:stop]
-            out = (_LUT[block] @ mat).astype(np.int32)  # exact: every total is a whole number < 2**24
-            yes = out >> _SHIFT
-            unk = out & (int(_BASE) - 1)
-            n_unknown[start:stop] += unk[:, n_count + 4].astype(np.int32)
-        else:
-            yes = np.zeros((m, n_count + 5), dtype=np.int32)
-            unk = np.zeros_like(yes)
-        c4 = yes[:, :n_count].reshape(m, n_lists, n_dims, 3)
-        u4 = unk[:, :n_count].reshape(m, n_lists, n_dims, 3)
-        c_app = c4[rows, lic]  # m × dims × grades, on the list that applies
-        u_app = c_app + u4[rows, lic] + missing_unknown.reshape(n_lists, n_dims, 3)[lic]
+            for idx in range(n_lists):
+                sel = np.flatnonzero(lic == idx)
+                if not sel.size:
+                    continue
+                sub = block if sel.size == m else block[sel]
+                out = (_packed(sub) @ list_mats[idx]).astype(np.int32)  # exact: whole numbers < 2**24
+                yes[sel] = out >> _SHIFT
+                unk[sel] = out & _MASK
+            n_unknown[start:stop] += unk[:, per + 4]
+        c_app = yes[:, :per].reshape(m, n_dims, 3)  # m × dims × grades, on the list that applies
+        u_app = c_app + unk[:, :per].reshape(m, n_dims, 3) + missing_unknown.reshape(n_lists, n_dims, 3)[lic]
         present_app = lookup(c_app)
         possible_app = lookup(u_app)
-        pv_c = np.zeros(m, dtype=bool)
-        pos_c = np.zeros(m, dtype=bool)
-        for idx in range(n_lists):
-            sel = lic == idx
-            if not sel.any():
-                continue
-            pv_c[sel] = presumed(parts[idx], {d: present_app[sel, i] for i, d in enumerate(spec.dimensions)}, roles)
-            pos_c[sel] = presumed(parts[idx], {d: possible_app[sel, i] for i, d in enumerate(spec.dimensions)}, roles)
+        flags = {d: present_app[:, i] for i, d in enumerate(spec.dimensions)}
+        flags_pos = {d: possible_app[:, i] for i, d in enumerate(spec.dimensions)}
+        is_child = lic >= 2
+        pv_c = np.where(is_child, presumed(spec.rule["child"], flags, roles), presumed(spec.rule["adult"], flags, roles))
+        pos_c = np.where(is_child, presumed(spec.rule["child"], flags_pos, roles),
+                         presumed(spec.rule["adult"], flags_pos, roles))
         # rows whose age or suspected form is unknown: the other lists count towards "could be"
         multi = np.flatnonzero(cand[start:stop].sum(axis=1) > 1)
         if multi.size:
-            u_all = c4[multi] + u4[multi] + missing_unknown.reshape(n_lists, n_dims, 3)
+            if present:
+                out = (_packed(block[multi]) @ mat[:, :n_count]).astype(np.int32)
+            else:
+                out = np.zeros((multi.size, n_count), dtype=np.int32)
+            c4 = (out >> _SHIFT).reshape(-1, n_lists, n_dims, 3)
+            u4 = (out & _MASK).reshape(-1, n_lists, n_dims, 3)
+            u_all = c4 + u4 + missing_unknown.reshape(n_lists, n_dims, 3)
             possible_all = lookup(u_all)  # k × lists × dims
             for idx in range(n_lists):
                 ok = cand[start:stop][multi, idx]
@@ -352,7 +384,7 @@ def screen_batch(df: Any, *, standard: Any = None) -> pl.DataFrame:
         # transparent score
         raw = c_app @ grade_pts  # m × dims
         ind = np.minimum(np.minimum(raw, dim_cap).sum(axis=1), ind_cap)
-        fac = yes[:, n_count:]
+        fac = yes[:, per:]
         risk = np.minimum(fac[:, 0], risk_cap)
         prot = np.minimum(np.minimum(fac[:, 1], prot_cap), ind + risk)
         score[start:stop] = np.clip(ind + risk - prot, 0.0, 100.0)
