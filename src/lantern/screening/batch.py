@@ -134,8 +134,8 @@ def answer_codes(df: pl.DataFrame, present: list[str]) -> np.ndarray:
     except pl.exceptions.PolarsError:  # a value that does not fit int8
         codes = None
     if codes is not None:
-        wrong = ((codes > 1) | (codes < -1)).any(axis=0)
-        if not wrong.any():
+        wrong = np.asarray(((codes > 1) | (codes < -1)).any(axis=0)).tolist()
+        if not any(wrong):
             return codes
         columns = [c for c, w in zip(present, wrong, strict=True) if w]
     else:
