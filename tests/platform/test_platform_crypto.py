@@ -68,3 +68,16 @@ def test_lookups_on_ciphertext_are_refused(db):
 
     with pytest.raises(FieldError):
         list(SubjectIdentity.objects.filter(given_name="x"))
+
+
+def test_rotate_field_keys_reencrypts_with_the_new_key(monkeypatch, caseworker, make_subject):
+    from lantern.platform.keys import rotate_field_keys
+
+    subject = make_subject(caseworker, identity={"given_name": "Rotated", "phone": "+40 111 222"})
+    old = os.environ["LANTERN_FIELD_KEYS"]
+    new = Fernet.generate_key().decode()
+    monkeypatch.setenv("LANTERN_FIELD_KEYS", f"{new},{old}")
+    assert rotate_field_keys() == {"identities": 1, "assessments": 0}
+    monkeypatch.setenv("LANTERN_FIELD_KEYS", new)
+    identity = SubjectIdentity.objects.get(subject=subject)
+    assert (identity.given_name, identity.phone) == ("Rotated", "+40 111 222")

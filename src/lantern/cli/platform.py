@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+keys_app = typer.Typer(help="Encryption keys of the identifier fields.", no_args_is_help=True)
 
 
 def _env_file() -> Path:
@@ -121,9 +122,31 @@ def token_create(
     console.print(token, markup=False, highlight=False)
 
 
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new Fernet key (put it first in LANTERN_FIELD_KEYS, then run `lantern keys rotate`)."""
+    from lantern.cli._common import console
+    from lantern.platform.crypto import generate_key
+
+    console.print(generate_key(), markup=False, highlight=False)
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every identifier and note with the first key of LANTERN_FIELD_KEYS."""
+    _setup()
+    from lantern.cli._common import err_console
+    from lantern.platform.keys import rotate_field_keys
+
+    counts = rotate_field_keys()
+    err_console.print(f"re-encrypted {counts['identities']} identities and {counts['assessments']} notes with the "
+                      "first key; the other keys can now be removed from LANTERN_FIELD_KEYS")
+
+
 def register(app: typer.Typer) -> None:
     """Add the platform commands to the main app."""
     app.command("demo")(demo)
     app.command("serve")(serve)
     app.command("migrate")(migrate)
     app.add_typer(token_app, name="token")
+    app.add_typer(keys_app, name="keys")

@@ -3,7 +3,7 @@
 Keys come from the environment, never from the database or the repository:
 
 * ``LANTERN_FIELD_KEYS`` — comma-separated Fernet keys, **newest first**. New values are encrypted with the
-  first key; any key in the list decrypts. Rotation: put a new key in front, run ``lantern rotate-keys``
+  first key; any key in the list decrypts. Rotation: put a new key in front, run ``lantern keys rotate``
   (re-encrypts every row with the first key), then drop the old key.
 * ``LANTERN_INDEX_KEY`` — the HMAC-SHA256 key of the blind index used for exact name search. It is separate
   from the encryption keys so that rotating those does not invalidate the index.
