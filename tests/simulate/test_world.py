@@ -88,17 +88,19 @@ def test_risk_model_recovers_weights_and_no_direct_nationality_effect(world):
     complements = {"individual.holds_own_documents", "individual.speaks_local_language"}
     ids = [f for f in std.factor_ids if f not in complements]
     X = p.select([pl.col(f).cast(pl.Float64) for f in ids]).to_numpy()
-    keep = X.std(axis=0) > 0
+    keep = (X.mean(axis=0) > 0.01) & (X.mean(axis=0) < 0.99)  # rare factors separate perfectly
     names = [f for f, k in zip(ids, keep, strict=True) if k]
     X = sm.add_constant(X[:, keep])
     y = p["exploited"].cast(pl.Int8).to_numpy()
-    base = sm.Logit(y, X).fit(disp=0, maxiter=200)
+    base = sm.Logit(y, X).fit(disp=0, maxiter=50)
+    assert base.mle_retvals["converged"]
     coef = dict(zip(["const", *names], base.params, strict=True))
     assert 1.1 < coef["individual.no_documents"] < 2.2        # configured 1.2 + 0.6 (its complement)
     assert 0.6 < coef["individual.debt"] < 1.4               # configured 1.0
     assert -1.1 < coef["community.ngo_contact"] < -0.2       # configured -0.6
     dummies = p.select(pl.col("citizenship")).to_dummies().drop("citizenship_NP").to_numpy().astype(float)
-    full = sm.Logit(y, np.column_stack([X, dummies])).fit(disp=0, maxiter=200)
+    full = sm.Logit(y, np.column_stack([X, dummies])).fit(disp=0, maxiter=50)
+    assert full.mle_retvals["converged"]
     lr = 2 * (full.llf - base.llf)
     assert chi2.sf(lr, dummies.shape[1]) > 0.001
 
