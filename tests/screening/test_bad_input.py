@@ -48,6 +48,10 @@ def test_values_other_than_yes_no_unknown(std, spec):
     assert "2" in p.reason
     with pytest.raises(LanternError):
         screen_batch(pl.DataFrame({"assessment_id": ["a"], col: ["maybe"]}), standard=std)
+    for wrong in ([1, -1, None], [0, 0.5, 1], [1, 300, 0]):  # -1 is not "unknown"; no fractions; no overflow
+        with pytest.raises(LanternError) as exc:
+            screen_batch(pl.DataFrame({"assessment_id": ["a", "b", "c"], col: wrong}, strict=False), standard=std)
+        assert exc.value.problems[0].record == "assessment b"
     with pytest.raises(LanternError) as exc:
         screen_assessment({"assessment_id": "z", col: "perhaps"}, standard=std)
     assert exc.value.problems[0].field == col

@@ -134,7 +134,9 @@ def answer_codes(df: pl.DataFrame, present: list[str]) -> np.ndarray:
     except pl.exceptions.PolarsError:  # a value that does not fit int8
         codes = None
     if codes is not None:
-        wrong = np.asarray(((codes > 1) | (codes < -1)).any(axis=0)).tolist()
+        # -1 marks a null; an answer of -1 in the input would show as more -1 codes than nulls
+        nulls = np.array(df.select([pl.col(c).null_count() for c in present]).row(0))
+        wrong = (np.asarray(((codes > 1) | (codes < -1)).any(axis=0)) | ((codes == -1).sum(axis=0) != nulls)).tolist()
         if not any(wrong):
             return codes
         columns = [c for c, w in zip(present, wrong, strict=True) if w]
