@@ -107,6 +107,15 @@ def test_matching_reasons_and_ranking(cat):
     assert all(m.addresses for m in matches)
 
 
+def test_vulnerability_types_of_a_profile(cat):
+    from lantern.toolkit import vulnerability_types
+
+    profile = Profile(level="high", dimensions=frozenset({"coercion_at_destination"}),
+                      risk_factors=frozenset({"individual.debt"}))
+    found = {t.id: why for t, why in vulnerability_types(profile, catalogue=cat)}
+    assert found == {"violence_coercion": ["coercion_at_destination"], "debt_economic": ["individual.debt"]}
+
+
 def test_matching_respects_level_and_romanian(cat):
     low = Profile(level="low", risk_factors=frozenset({"individual.language_barrier"}))
     ids = {m.intervention.id for m in match_interventions(low, catalogue=cat)}

@@ -14,7 +14,7 @@ from lantern.toolkit.catalogue import (
     VulnerabilityType,
     load_catalogue,
 )
-from lantern.toolkit.matching import Match, Profile, match_interventions
+from lantern.toolkit.matching import Match, Profile, match_interventions, vulnerability_types
 from lantern.toolkit.render import toolkit_context, toolkit_html, toolkit_pdf
 
 __all__ = [
@@ -29,4 +29,5 @@ __all__ = [
     "toolkit_context",
     "toolkit_html",
     "toolkit_pdf",
+    "vulnerability_types",
 ]

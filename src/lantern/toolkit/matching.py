@@ -132,3 +132,20 @@ def match_interventions(profile: Profile | Any, *, catalogue: Catalogue | None =
         out.append(Match(item, points, reasons, addresses))
     out.sort(key=lambda m: (-m.points, -URGENCIES.index(m.intervention.urgency), m.intervention.id))
     return out[:limit] if limit is not None else out
+
+
+def vulnerability_types(profile: Profile | Any, *, catalogue: Catalogue | None = None) -> list[tuple[Any, list[str]]]:
+    """The toolkit's vulnerability types that apply to a profile, each with the ids that put it there.
+
+    Lets a caseworker jump from a screening result to the matching sections of the toolkit document.
+    """
+    if not isinstance(profile, Profile):
+        profile = Profile.from_result(profile)
+    cat = catalogue if catalogue is not None else load_catalogue()
+    found = set(profile.dimensions) | set(profile.risk_factors) | set(profile.missing_protective)
+    out = []
+    for vtype in cat.types:
+        why = [i for i in (*vtype.factors, *vtype.dimensions) if i in found]
+        if why:
+            out.append((vtype, why))
+    return out
