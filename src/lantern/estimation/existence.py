@@ -26,6 +26,7 @@ data: inferential challenges when there are nonoverlapping lists. *JASA* 116, 12
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy.optimize import linprog
@@ -67,15 +68,22 @@ def face_of(t: int, model: frozenset[int], counts: np.ndarray) -> Face:
     return hit
 
 
-def _face_of(t: int, model: frozenset[int], counts: np.ndarray) -> Face:
+@lru_cache(maxsize=100_000)
+def _model_info(t: int, model: frozenset[int]) -> tuple[tuple[int, ...], np.ndarray]:
     terms = tuple(sorted(model, key=lambda s: (bin(s).count("1"), s)))
-    X = design_matrix(t, terms)
-    stats = X.T @ counts
-    neg = tuple(s for s, v in zip(terms, stats, strict=False) if s != 0 and v == 0)
-    mask = np.ones(X.shape[0], bool)
-    for s in neg:
-        mask &= X[:, terms.index(s)] == 0
-    fitted = tuple(s for s in terms if s not in neg)
+    return terms, design_matrix(t, terms)
+
+
+def _face_of(t: int, model: frozenset[int], counts: np.ndarray) -> Face:
+    terms, X = _model_info(t, model)
+    stats = counts @ X
+    neg_idx = [k for k in range(1, len(terms)) if stats[k] == 0]
+    if neg_idx:
+        mask = ~(X[:, neg_idx] > 0).any(axis=1)
+    else:
+        mask = np.ones(X.shape[0], bool)
+    neg = tuple(terms[k] for k in neg_idx)
+    fitted = tuple(s for k, s in enumerate(terms) if k == 0 or stats[k] != 0)
     return Face(frozenset(model), terms, fitted, neg, mask)
 
 
@@ -104,6 +112,10 @@ def check_model(t: int, model: frozenset[int], counts: np.ndarray) -> int:
 def identifiability(t: int, model: frozenset[int], counts: np.ndarray) -> tuple[int, Face]:
     """``(NOT_IDENTIFIABLE or 0, face)``; the rank depends only on the cells kept (cached)."""
     face = face_of(t, model, counts)
+    if not face.neg_inf_terms and (1 << t) - 1 not in model:
+        # every observable cell kept and no t-list term: the design is a set of columns of the
+        # invertible (2**t - 1)-square matrix of the saturated-minus-top model, so full rank
+        return 0, face
     key = ("rank", t, model, np.packbits(face.cell_mask).tobytes())
     hit = _CACHE.get(key)
     if hit is None:

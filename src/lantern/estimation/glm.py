@@ -43,11 +43,8 @@ class BatchFit:
 def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     try:
         return np.linalg.solve(a, b[..., None])[..., 0]
-    except np.linalg.LinAlgError:
-        out = np.empty_like(b)
-        for k in range(a.shape[0]):
-            out[k] = np.linalg.lstsq(a[k], b[k], rcond=None)[0]
-        return out
+    except np.linalg.LinAlgError:  # some member singular: minimum-norm solutions for the batch
+        return np.matmul(np.linalg.pinv(a), b[..., None])[..., 0]
 
 
 def fit_poisson_batch(
@@ -155,3 +152,61 @@ def _deviance(y: np.ndarray, mu: np.ndarray, cmf: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         term = np.where(y > 0, y * np.log(y / np.maximum(mu, 1e-300)), 0.0) - (y - mu)
     return 2.0 * (term * cmf).sum(axis=1)
+
+
+def fit_poisson_packed(
+    Xb: np.ndarray, y: np.ndarray, cell_mask: np.ndarray, *, tol: float = 1e-10, max_iter: int = 100,
+    with_cov: bool = True,
+) -> BatchFit:
+    """IRLS with one small design per member: ``Xb`` is (B, C, k), every column in the model.
+
+    Used when the members' models differ: packing each model's own terms into ``k`` columns keeps
+    the normal equations ``k x k`` instead of the size of the union of all models' terms.
+    """
+    Xb = np.asarray(Xb, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    B, C, k = Xb.shape
+    cmf = np.asarray(cell_mask, dtype=np.float64)
+    XbT = np.ascontiguousarray(Xb.transpose(0, 2, 1))  # (B, k, C)
+
+    def normal_eq(idx, w, z):
+        xw = XbT[idx] * w[:, None, :]
+        return np.matmul(xw, Xb[idx]), np.matmul(xw, z[:, :, None])[..., 0]
+
+    def linpred(idx, beta):
+        return np.minimum(np.matmul(Xb[idx], beta[:, :, None])[..., 0], ETA_MAX)
+
+    all_idx = np.arange(B)
+    mu = y + 0.1
+    eta = np.log(mu)
+    beta = _solve(*normal_eq(all_idx, mu * cmf, eta + (y - mu) / mu))
+    dev_old = np.full(B, np.inf)
+    converged = np.zeros(B, bool)
+    active = all_idx
+    iterations = 0
+    for iterations in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
+        eta = linpred(active, beta[active])
+        mu = np.exp(eta)
+        ya, ca = y[active], cmf[active]
+        dev = _deviance(ya, mu, ca)
+        conv = np.abs(dev - dev_old[active]) / (np.abs(dev) + 0.1) < tol
+        converged[active[conv]] = True
+        dev_old[active] = dev
+        keep = ~conv
+        if not keep.any():
+            break
+        active, eta, mu, ya, ca = active[keep], eta[keep], mu[keep], ya[keep], ca[keep]
+        beta[active] = _solve(*normal_eq(active, mu * ca, eta + (ya - mu) / np.maximum(mu, 1e-300)))
+    eta = linpred(all_idx, beta)
+    mu = np.exp(eta)
+    a, rhs = normal_eq(all_idx, mu * cmf, eta + (y - mu) / np.maximum(mu, 1e-300))
+    step = np.abs(_solve(a, rhs) - beta).max(axis=1)
+    mu = mu * cmf
+    ll = (np.where(cmf > 0, y * np.log(np.where(mu > 0, mu, 1.0)) - mu - gammaln(y + 1), 0.0)).sum(axis=1)
+    cov = None
+    if with_cov:
+        try:
+            cov = np.linalg.inv(a)
+        except np.linalg.LinAlgError:
+            cov = np.linalg.pinv(a)
+    return BatchFit(beta, mu, ll, _deviance(y, mu, cmf), cov, converged, iterations, step)

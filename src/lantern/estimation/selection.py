@@ -22,7 +22,7 @@ import numpy as np
 from scipy.stats import poisson
 
 from lantern.estimation.existence import check_model, check_models, identifiability
-from lantern.estimation.glm import BatchFit, fit_poisson_batch
+from lantern.estimation.glm import BatchFit, fit_poisson_packed
 from lantern.estimation.models import all_terms, design_matrix, main_effects, popcount
 
 
@@ -86,14 +86,22 @@ def fit_models(
     conv = np.zeros(B, bool)
     cov_all = np.zeros((B, P, P)) if with_cov else None
     idx = np.flatnonzero(ident == 0) if check else np.arange(B)
-    for start in range(0, len(idx), chunk):
-        sl = idx[start:start + chunk]
-        f = fit_poisson_batch(X, y[sl], cell_mask[sl], term_mask[sl], with_cov=with_cov)
-        coef[sl], mu[sl], ll[sl], dev[sl] = f.coef, f.mu, f.loglik, f.deviance
-        step[sl], conv[sl] = f.step, f.converged
-        if with_cov:
-            ivar[sl] = f.cov[:, 0, 0]
-            cov_all[sl] = f.cov
+    # Pack each member's own terms into k columns, members grouped by k (see fit_poisson_packed).
+    kk = term_mask.sum(axis=1)
+    XT = X.T
+    for kv in np.unique(kk[idx]):
+        grp = idx[kk[idx] == kv]
+        for start in range(0, len(grp), chunk):
+            sl = grp[start:start + chunk]
+            cols = np.nonzero(term_mask[sl])[1].reshape(len(sl), kv)
+            Xb = XT[cols].transpose(0, 2, 1)
+            f = fit_poisson_packed(Xb, y[sl], cell_mask[sl], with_cov=with_cov)
+            coef[sl[:, None], cols] = f.coef
+            mu[sl], ll[sl], dev[sl] = f.mu, f.loglik, f.deviance
+            step[sl], conv[sl] = f.step, f.converged
+            if with_cov:
+                ivar[sl] = f.cov[:, 0, 0]
+                cov_all[sl[:, None, None], cols[:, :, None], cols[:, None, :]] = f.cov
     if check:
         suspect = (ident == 0) & ((step > 1e-6) | ~conv)
         codes = check_models(t, models, yi, suspect=suspect)
