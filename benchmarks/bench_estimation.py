@@ -91,7 +91,11 @@ def coverage_study(scenario: str, reps: int, *, bootstrap: int = 200, seed: int 
                    methods=("fixed-true", "stepwise")) -> dict:
     """Coverage and bias of nominal 95% intervals over ``reps`` simulated tables."""
     from lantern.estimation import MSE
-    from lantern.estimation.simulation import draw_tables, loglinear_probabilities, mixture_probabilities
+    from lantern.estimation.simulation import (
+        draw_tables,
+        loglinear_probabilities,
+        mixture_probabilities,
+    )
     from lantern.estimation.table import CaptureTable
 
     rng = np.random.default_rng(seed)

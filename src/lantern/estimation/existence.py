@@ -78,10 +78,7 @@ def _face_of(t: int, model: frozenset[int], counts: np.ndarray) -> Face:
     terms, X = _model_info(t, model)
     stats = counts @ X
     neg_idx = [k for k in range(1, len(terms)) if stats[k] == 0]
-    if neg_idx:
-        mask = ~(X[:, neg_idx] > 0).any(axis=1)
-    else:
-        mask = np.ones(X.shape[0], bool)
+    mask = ~(X[:, neg_idx] > 0).any(axis=1) if neg_idx else np.ones(X.shape[0], bool)
     neg = tuple(terms[k] for k in neg_idx)
     fitted = tuple(s for k, s in enumerate(terms) if k == 0 or stats[k] != 0)
     return Face(frozenset(model), terms, fitted, neg, mask)
