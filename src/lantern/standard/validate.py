@@ -137,6 +137,8 @@ def validate(path: str | Path | None = None, *, version: str | None = None) -> l
             c.add(f"{name}.yaml", None, None, "must be a mapping at the top level")
             docs[name] = {}
 
+    guard = _Guard(c)
+
     # -- version --------------------------------------------------------------------------------
     meta = docs.get("standard") or {}
     ver = meta.get("version")
@@ -147,15 +149,92 @@ def validate(path: str | Path | None = None, *, version: str | None = None) -> l
     for name, doc in docs.items():
         if name != "standard" and isinstance(doc, dict) and "version" in doc and doc["version"] != ver:
             c.add(f"{name}.yaml", None, "version", f"states version {doc['version']!r}, standard.yaml {ver!r}")
-    if isinstance(meta, dict) and "title" in meta:
+    if "title" in meta:
         _labels_ok(c, "standard.yaml", "title", meta, key="title")
+    langs = meta.get("label_languages")
+    if not isinstance(langs, list) or not set(LABEL_LANGUAGES) <= set(map(str, langs)):
+        c.add("standard.yaml", None, "label_languages", f"must list {', '.join(LABEL_LANGUAGES)}")
 
-    # -- code lists -----------------------------------------------------------------------------
+    code_lists: dict[str, set[str]] = guard("code_lists.yaml", lambda: _check_code_lists(c, docs), {})
+
+    def code_ok(file: str, item: str, field: str, list_name: str, value: Any) -> None:
+        if list_name not in code_lists:
+            c.add(file, item, field, f"code list {list_name!r} does not exist")
+        elif not isinstance(value, str) or value not in code_lists[list_name]:
+            c.add(file, item, field, f"{value!r} is not a code of list {list_name!r}")
+
+    dim_ids, ind_ids = guard("indicators.yaml", lambda: _check_indicators(c, docs, code_ok), (set(), set()))
+    fac_ids = guard("factors.yaml", lambda: _check_factors(c, docs, code_ok), set())
+    groups_doc = (docs.get("countries") or {}).get("groups")
+    groups = groups_doc if isinstance(groups_doc, dict) else {}
+    if groups_doc is not None and not isinstance(groups_doc, dict):
+        c.add("countries.yaml", None, "groups", "must be a mapping of group name to group")
+    def_ids = guard("definitions.yaml",
+                    lambda: _check_definitions(c, docs, dim_ids=dim_ids, code_ok=code_ok, groups=set(groups)),
+                    set())
+    guard("countries.yaml", lambda: _check_countries(c, groups), None)
+    guard("languages.yaml", lambda: _check_languages(c, docs.get("languages") or {}), None)
+
+    # -- flat-format namespace: indicator and factor ids are column names --------------------------
+    from lantern.standard.core import FLAT_HEAD
+
+    for clash in (ind_ids & fac_ids) | ((ind_ids | fac_ids) & set(FLAT_HEAD)):
+        c.add("indicators.yaml", clash, "id", "id used twice across indicators, factors and columns")
+
+    q_ids = guard("questionnaire.yaml",
+                  lambda: _check_questionnaire(c, docs.get("questionnaire") or {}, code_lists, FLAT_HEAD), set())
+    guard("mappings.yaml",
+          lambda: _check_mappings(c, docs.get("mappings") or {}, code_lists, ind_ids | fac_ids, def_ids, q_ids,
+                                  set(groups)), None)
+
+    # -- other documents (interventions, scoring, ...) -----------------------------------------
+    known = {"factors": fac_ids, "dimensions": dim_ids, "indicators": ind_ids}
+    for name, doc in docs.items():
+        if name not in REQUIRED_FILES:
+            guard(f"{name}.yaml", lambda doc=doc, name=name: _check_refs(c, f"{name}.yaml", doc, known, path=[]),
+                  None)
+    return c.problems
+
+
+def _as_list(c: _Collector, file: str, item: str, field: str, value: Any) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        c.add(file, item, field, "must be a list")
+        return []
+    return value
+
+
+def _as_dict(c: _Collector, file: str, item: str, field: str, value: Any) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        c.add(file, item, field, "must be a mapping")
+        return {}
+    return value
+
+
+class _Guard:
+    """Run one check; if the YAML is so malformed that the check itself fails, report that instead."""
+
+    def __init__(self, c: _Collector) -> None:
+        self.c = c
+
+    def __call__(self, file: str, check: Any, default: Any) -> Any:
+        try:
+            return check()
+        except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
+            self.c.add(file, None, None, f"malformed structure; could not check it fully ({type(exc).__name__}: "
+                       f"{exc}); compare its layout with the packaged file")
+            return default
+
+
+def _check_code_lists(c: _Collector, docs: dict) -> dict[str, set[str]]:
     code_lists: dict[str, set[str]] = {}
     cl_doc = (docs.get("code_lists") or {}).get("code_lists")
     if not isinstance(cl_doc, dict):
         c.add("code_lists.yaml", None, "code_lists", "missing the code_lists mapping")
-        cl_doc = {}
+        return code_lists
     for name, raw in cl_doc.items():
         item = f"code list {name}"
         if not isinstance(raw, dict):
@@ -173,105 +252,94 @@ def validate(path: str | Path | None = None, *, version: str | None = None) -> l
         for code in items:
             code = dict(code, id=f"{name}.{code['id']}")
             _common_ok(c, "code_lists.yaml", code, inherit_source=True, inherit_verified=True)
-        code_lists[name] = {str(x["id"]) for x in items}
+        code_lists[str(name)] = {str(x["id"]) for x in items}
+    return code_lists
 
-    def code_ok(file: str, item: str, field: str, list_name: str, value: Any) -> None:
-        if list_name not in code_lists:
-            c.add(file, item, field, f"code list {list_name!r} does not exist")
-        elif value not in code_lists[list_name]:
-            c.add(file, item, field, f"{value!r} is not a code of list {list_name!r}")
 
-    # -- indicators and dimensions ---------------------------------------------------------------
+def _check_indicators(c: _Collector, docs: dict, code_ok: Any) -> tuple[set[str], set[str]]:
+    f = "indicators.yaml"
     ind_doc = docs.get("indicators") or {}
-    dims = _ids_ok(c, "indicators.yaml", _list(ind_doc, "dimensions"), "dimension")
+    dims = _ids_ok(c, f, _list(ind_doc, "dimensions"), "dimension")
     dim_ids = {d["id"] for d in dims}
     if not dims:
-        c.add("indicators.yaml", None, "dimensions", "no dimensions")
+        c.add(f, None, "dimensions", "no dimensions")
     for d in dims:
-        _common_ok(c, "indicators.yaml", d, inherit_source=bool(ind_doc.get("source")))
-        code_ok("indicators.yaml", d["id"], "role", "dimension_role", d.get("role"))
-    inds = _ids_ok(c, "indicators.yaml", _list(ind_doc, "indicators"), "indicator")
+        _common_ok(c, f, d, inherit_source=bool(ind_doc.get("source")))
+        code_ok(f, d["id"], "role", "dimension_role", d.get("role"))
+    inds = _ids_ok(c, f, _list(ind_doc, "indicators"), "indicator")
     ind_ids = {i["id"] for i in inds}
     if not inds:
-        c.add("indicators.yaml", None, "indicators", "no indicators")
+        c.add(f, None, "indicators", "no indicators")
     for i in inds:
         iid = i["id"]
-        _common_ok(c, "indicators.yaml", i, inherit_source=bool(ind_doc.get("source")))
-        _labels_ok(c, "indicators.yaml", iid, i, key="question")
+        _common_ok(c, f, i, inherit_source=bool(ind_doc.get("source")))
+        _labels_ok(c, f, iid, i, key="question")
         dim = i.get("dimension") or iid.split(".")[0]
-        if dim not in dim_ids:
-            c.add("indicators.yaml", iid, "dimension", f"dimension {dim!r} does not exist")
+        if not isinstance(dim, str) or dim not in dim_ids:
+            c.add(f, iid, "dimension", f"dimension {dim!r} does not exist")
         elif not iid.startswith(dim + "."):
-            c.add("indicators.yaml", iid, "id", f"id must start with its dimension '{dim}.'")
+            c.add(f, iid, "id", f"id must start with its dimension '{dim}.'")
+        gv = i.get("grades_verified")
+        if gv is not None and (not isinstance(gv, dict)
+                               or any(k not in INDICATOR_LISTS or not isinstance(v, bool) for k, v in gv.items())):
+            c.add(f, iid, "grades_verified", "must map list names to true or false")
         grades = i.get("grades")
         if not isinstance(grades, dict) or not grades:
-            c.add("indicators.yaml", iid, "grades", "needs a grade in at least one list")
+            c.add(f, iid, "grades", "needs a grade in at least one list")
             continue
         for lst, grade in grades.items():
             if lst not in INDICATOR_LISTS:
-                c.add("indicators.yaml", iid, f"grades.{lst}", f"unknown list (one of {', '.join(INDICATOR_LISTS)})")
-            if grade not in GRADES:
-                c.add("indicators.yaml", iid, f"grades.{lst}", f"grade {grade!r} is not strong, medium or weak")
-    fl = (ind_doc.get("forced_labour_2012") or {}) if isinstance(ind_doc, dict) else {}
+                c.add(f, iid, f"grades.{lst}", f"unknown list (one of {', '.join(INDICATOR_LISTS)})")
+            if not isinstance(grade, str) or grade not in GRADES:
+                c.add(f, iid, f"grades.{lst}", f"grade {grade!r} is not strong, medium or weak")
+    fl = ind_doc.get("forced_labour_2012") or {}
     if fl:
-        _labels_ok(c, "indicators.yaml", "forced_labour_2012", fl)
-        for raw in _ids_ok(c, "indicators.yaml", _list(fl, "items"), "forced-labour indicator"):
-            _common_ok(c, "indicators.yaml", raw, inherit_source=bool(fl.get("source")),
-                       inherit_verified="verified" in fl)
-            for ref in raw.get("ilo_ec") or []:
-                if ref not in ind_ids:
-                    c.add("indicators.yaml", raw["id"], "ilo_ec", f"indicator {ref!r} does not exist")
+        if not isinstance(fl, dict):
+            c.add(f, "forced_labour_2012", None, "must be a mapping with labels and items")
+            return dim_ids, ind_ids
+        _labels_ok(c, f, "forced_labour_2012", fl)
+        for raw in _ids_ok(c, f, _list(fl, "items"), "forced-labour indicator"):
+            _common_ok(c, f, raw, inherit_source=bool(fl.get("source")), inherit_verified="verified" in fl)
+            refs = raw.get("ilo_ec") or []
+            if not isinstance(refs, list):
+                c.add(f, raw["id"], "ilo_ec", "must be a list of indicator ids")
+                continue
+            for ref in refs:
+                if not isinstance(ref, str) or ref not in ind_ids:
+                    c.add(f, raw["id"], "ilo_ec", f"indicator {ref!r} does not exist")
+    return dim_ids, ind_ids
 
-    # -- factors --------------------------------------------------------------------------------
+
+def _check_factors(c: _Collector, docs: dict, code_ok: Any) -> set[str]:
+    f = "factors.yaml"
     fac_doc = docs.get("factors") or {}
-    facs = _ids_ok(c, "factors.yaml", _list(fac_doc, "factors"), "factor")
-    fac_ids = {f["id"] for f in facs}
+    facs = _ids_ok(c, f, _list(fac_doc, "factors"), "factor")
     if not facs:
-        c.add("factors.yaml", None, "factors", "no factors")
-    for f in facs:
-        fid = f["id"]
-        _common_ok(c, "factors.yaml", f, inherit_source=bool(fac_doc.get("source")))
-        _labels_ok(c, "factors.yaml", fid, f, key="question")
-        level = f.get("level") or fid.split(".")[0]
-        code_ok("factors.yaml", fid, "level", "factor_level", level)
-        if not fid.startswith(f"{level}."):
-            c.add("factors.yaml", fid, "id", f"id must start with its level '{level}.'")
-        code_ok("factors.yaml", fid, "kind", "factor_kind", f.get("kind"))
+        c.add(f, None, "factors", "no factors")
+    for fac in facs:
+        fid = fac["id"]
+        _common_ok(c, f, fac, inherit_source=bool(fac_doc.get("source")))
+        _labels_ok(c, f, fid, fac, key="question")
+        level = fac.get("level") or fid.split(".")[0]
+        code_ok(f, fid, "level", "factor_level", level)
+        if isinstance(level, str) and not fid.startswith(f"{level}."):
+            c.add(f, fid, "id", f"id must start with its level '{level}.'")
+        code_ok(f, fid, "kind", "factor_kind", fac.get("kind"))
+    return {fac["id"] for fac in facs}
 
-    # -- definitions ----------------------------------------------------------------------------
-    def_doc = docs.get("definitions") or {}
-    defs = _ids_ok(c, "definitions.yaml", _list(def_doc, "definitions"), "definition")
+
+def _check_definitions(c: _Collector, docs: dict, *, dim_ids: set[str], code_ok: Any,
+                       groups: set[str]) -> set[str]:
+    f = "definitions.yaml"
+    defs = _ids_ok(c, f, _list(docs.get("definitions") or {}, "definitions"), "definition")
     def_ids = {d["id"] for d in defs}
     for d in defs:
-        _common_ok(c, "definitions.yaml", d)
+        _common_ok(c, f, d)
     for needed in ("tcn", "vulnerable_tcn", "presumed_victim", "identified_victim"):
-        if defs and needed not in def_ids:
-            c.add("definitions.yaml", needed, None, "required operational definition is missing")
-    groups = ((docs.get("countries") or {}).get("groups")) or {}
-    _check_rules(c, defs, dim_ids=dim_ids, code_ok=code_ok, def_ids=def_ids, groups=set(groups))
-
-    # -- countries and languages ----------------------------------------------------------------
-    _check_countries(c, groups)
-    _check_languages(c, docs.get("languages") or {})
-
-    # -- flat-format namespace: indicator and factor ids are column names --------------------------
-    from lantern.standard.core import FLAT_HEAD
-
-    for clash in (ind_ids & fac_ids) | ((ind_ids | fac_ids) & set(FLAT_HEAD)):
-        c.add("indicators.yaml", clash, "id", "id used twice across indicators, factors and columns")
-
-    # -- questionnaire ---------------------------------------------------------------------------
-    q_ids = _check_questionnaire(c, docs.get("questionnaire") or {}, code_lists, FLAT_HEAD)
-
-    # -- mappings -------------------------------------------------------------------------------
-    _check_mappings(c, docs.get("mappings") or {}, code_lists, ind_ids | fac_ids, def_ids, q_ids, set(groups))
-
-    # -- other documents (interventions, scoring, ...) -----------------------------------------
-    known = {"factors": fac_ids, "dimensions": dim_ids, "indicators": ind_ids}
-    for name, doc in docs.items():
-        if name not in REQUIRED_FILES:
-            _check_refs(c, f"{name}.yaml", doc, known, path=[])
-    return c.problems
+        if needed not in def_ids:
+            c.add(f, needed, None, "required operational definition is missing")
+    _check_rules(c, defs, dim_ids=dim_ids, code_ok=code_ok, def_ids=def_ids, groups=groups)
+    return def_ids
 
 
 def _check_rules(c: _Collector, defs: list[dict], *, dim_ids: set[str], code_ok: Any,
@@ -310,20 +378,23 @@ def _check_rules(c: _Collector, defs: list[dict], *, dim_ids: set[str], code_ok:
                             c.add(f, did, f"rule.{who}", f"dimension {term['dimension']!r} does not exist")
                     else:
                         c.add(f, did, f"rule.{who}", f"bad term {term!r}")
-            for form in rule.get("sexual_forms") or []:
+            for form in _as_list(c, f, did, "rule.sexual_forms", rule.get("sexual_forms")):
                 code_ok(f, did, "rule.sexual_forms", "exploitation_form", form)
-            for element, dims in (rule.get("elements") or {}).items():
-                for dim in dims or []:
+            for element, dims in _as_dict(c, f, did, "rule.elements", rule.get("elements")).items():
+                for dim in _as_list(c, f, did, f"rule.elements.{element}", dims):
                     if dim not in dim_ids:
                         c.add(f, did, f"rule.elements.{element}", f"dimension {dim!r} does not exist")
-            for who, by_purpose in (rule.get("lists") or {}).items():
-                for lst in (by_purpose or {}).values():
+            for who, by_purpose in _as_dict(c, f, did, "rule.lists", rule.get("lists")).items():
+                for lst in _as_dict(c, f, did, f"rule.lists.{who}", by_purpose).values():
                     if lst not in INDICATOR_LISTS:
                         c.add(f, did, f"rule.lists.{who}", f"unknown list {lst!r}")
         elif did == "vulnerable_tcn":
             n = rule.get("min_net_risk_factors")
             if n is not None and (not isinstance(n, int) or n < 1):
                 c.add(f, did, "rule.min_net_risk_factors", "must be a positive integer")
+            for flag in ("presumed_victim", "any_dimension"):
+                if flag in rule and not isinstance(rule[flag], bool):
+                    c.add(f, did, f"rule.{flag}", "must be true or false")
             if rule.get("applies_to") and rule["applies_to"] not in def_ids:
                 c.add(f, did, "rule.applies_to", f"definition {rule['applies_to']!r} does not exist")
             banned = {"citizenship", "nationality", "ethnicity", "religion"}
@@ -335,7 +406,7 @@ def _check_rules(c: _Collector, defs: list[dict], *, dim_ids: set[str], code_ok:
             if group not in groups:
                 c.add(f, did, "rule.not_member_of", f"country group {group!r} does not exist")
         elif did == "identified_victim":
-            for agency in rule.get("requires_decision_by") or []:
+            for agency in _as_list(c, f, did, "rule.requires_decision_by", rule.get("requires_decision_by")):
                 code_ok(f, did, "rule.requires_decision_by", "agency_type", agency)
 
 
@@ -377,10 +448,13 @@ def _check_languages(c: _Collector, doc: dict) -> None:
         code = entry.get("id") if isinstance(entry, dict) else entry
         if not isinstance(code, str) or code not in known:
             c.add("languages.yaml", f"offered #{n}", "id", f"{code!r} is not an ISO 639 code known to pycountry")
-        elif isinstance(entry, dict) and not str((entry.get("labels") or {}).get("ro") or "").strip():
+        elif isinstance(entry, dict) and not str(_as_dict(c, "languages.yaml", code, "labels", entry.get("labels"))
+                                                 .get("ro") or "").strip():
             c.add("languages.yaml", code, "labels.ro", "missing Romanian name")
 
 
+_CALCULATIONS = ("uuid", "standard_version", "intra_eu")
+_CONSTRAINTS = ("not_future", "not_future_year")
 _Q_TYPES = ("text", "integer", "date", "select_one", "select_multiple", "yes_no_unknown", "calculate", "note")
 
 
@@ -434,6 +508,21 @@ def _check_questionnaire(c: _Collector, q: dict, code_lists: dict[str, set[str]]
                 c.add(f, qid, "code_list", f"code list {raw.get('code_list')!r} does not exist")
             if raw.get("hint") is not None:
                 _labels_ok(c, f, qid, raw, key="hint")
+            if "required" in raw and not isinstance(raw["required"], bool):
+                c.add(f, qid, "required", "must be true or false")
+            if qtype == "calculate" and raw.get("calculation") not in _CALCULATIONS:
+                c.add(f, qid, "calculation", f"calculate needs one of {', '.join(_CALCULATIONS)}")
+            constraint = raw.get("constraint")
+            if constraint is not None and constraint not in _CONSTRAINTS and not (
+                isinstance(constraint, dict) and set(constraint) == {"after_or_equal"}
+                and constraint["after_or_equal"] in {str(x.get("id")) for x in _list(s, "questions")
+                                                     if isinstance(x, dict)}
+            ):
+                c.add(f, qid, "constraint", "unknown constraint (not_future, not_future_year or "
+                      "{after_or_equal: <question of the same section>})")
+            for bound in ("min", "max"):
+                if bound in raw and not isinstance(raw[bound], int):
+                    c.add(f, qid, bound, "must be an integer")
             if raw.get("relevant"):
                 conds.append((qid, raw["relevant"]))
     for where, cond in conds:
@@ -503,7 +592,8 @@ def _check_mappings(c: _Collector, doc: dict, code_lists: dict[str, set[str]], i
                 last = -1
                 for band in bands:
                     ok = (isinstance(band, list) and len(band) == 3 and isinstance(band[0], int)
-                          and (band[1] is None or (isinstance(band[1], int) and band[1] >= band[0])))
+                          and (band[1] is None or (isinstance(band[1], int) and band[1] >= band[0]))
+                          and isinstance(band[2], str) and band[2] != "")
                     if not ok or band[0] <= last:
                         c.add(f, item, "bands", f"bad or overlapping band {band!r}")
                         continue
