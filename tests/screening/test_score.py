@@ -30,9 +30,26 @@ def test_contributions_sum_to_the_score_and_batch_agrees(spec, std, world):
         assert res.presumed_victim_possible == b["presumed_victim_possible"]
         assert res.vulnerable == b["vulnerable"]
         assert res.unknown_answers == b["unknown_answers"]
+        assert res.risk_score_max == pytest.approx(b["risk_score_max"], abs=0.011)
+        assert res.risk_score_max >= res.risk_score - 1e-9
         # every contribution comes from an answer "yes" in the row
         for c in res.contributions:
             assert row[c.id] == 1
+
+
+def test_score_max_answers_the_unknowns(spec, std):
+    ind = next(i for i in spec.indicators if i.grades.get("adult_labour") == "strong")
+    known = {**{i: 0 for i in spec.answer_ids}, ind.id: 1}
+    res = screen_assessment({"assessment_id": "k", "age": 30, "exploitation_form": "forced_labour", **known}, standard=std)
+    assert res.risk_score_max == res.risk_score == spec.scoring["indicator_points"]["strong"]
+    f_risk = next(f for f in spec.factors if f.kind == "risk" and f.id not in spec.scoring.get("factor_overrides", {}))
+    f_prot = next(f for f in spec.factors if f.kind == "protective")
+    unknown = {**known, f_risk.id: None, f_prot.id: None}
+    res = screen_assessment({"assessment_id": "u", "age": 30, "exploitation_form": "forced_labour", **unknown}, standard=std)
+    assert res.risk_score_max == res.risk_score + spec.scoring["factor_points"]["risk"]  # unknown protective adds nothing
+    df = pl.DataFrame([{"assessment_id": "u", "age": 30, "exploitation_form": "forced_labour", **unknown}],
+                      schema_overrides={k: pl.Int8 for k in spec.answer_ids})
+    assert screen_batch(df, standard=std)["risk_score_max"][0] == res.risk_score_max
 
 
 def test_points_follow_the_weights(spec, std):

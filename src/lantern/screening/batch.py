@@ -274,7 +274,8 @@ def screen_batch(df: Any, *, standard: Any = None) -> pl.DataFrame:
         ``assessment_id``, ``ilo_list``, ``dim.<dimension>`` (bool), ``presumed_victim`` (bool),
         ``presumed_victim_possible`` (bool: the outcome could become "presumed victim" if the unknown
         answers were answered), ``vulnerable`` (bool), ``n_risk_factors``, ``n_protective_factors``,
-        ``risk_score`` (0–100), ``risk_level`` (low|medium|high|urgent), ``unknown_answers`` (int).
+        ``risk_score`` (0–100), ``risk_score_max`` (the score if every unknown indicator and risk factor
+        were "yes"), ``risk_level`` (low|medium|high|urgent), ``unknown_answers`` (int).
 
     Raises
     ------
@@ -312,6 +313,8 @@ def screen_batch(df: Any, *, standard: Any = None) -> pl.DataFrame:
     if missing:
         missing_ind = [c for c in missing if c in set(spec.indicator_ids)]
         missing_unknown = _matrix(spec, missing_ind)[:, :n_count].sum(axis=0).astype(np.int32)
+    missing_fac = [c for c in missing if c not in set(spec.indicator_ids)]
+    missing_risk_pts = float(_matrix(spec, missing_fac)[:, n_count].sum()) if missing_fac else 0.0
     table, top = _rule_table(spec.rule["dimension_rule"])
     radix = top + 1
     roles = spec.dimension_roles
@@ -327,6 +330,7 @@ def screen_batch(df: Any, *, standard: Any = None) -> pl.DataFrame:
     pv = np.zeros(n, dtype=bool)
     pv_possible = np.zeros(n, dtype=bool)
     score = np.zeros(n, dtype=np.float64)
+    score_max = np.zeros(n, dtype=np.float64)
     n_risk = np.zeros(n, dtype=np.int32)
     n_prot = np.zeros(n, dtype=np.int32)
     n_unknown = np.full(n, len(missing), dtype=np.int32)
@@ -390,6 +394,11 @@ def screen_batch(df: Any, *, standard: Any = None) -> pl.DataFrame:
         risk = np.minimum(fac[:, 0], risk_cap)
         prot = np.minimum(np.minimum(fac[:, 1], prot_cap), ind + risk)
         score[start:stop] = np.clip(ind + risk - prot, 0.0, 100.0)
+        # the score if every unknown indicator and risk factor were "yes" (unknown protective: "no")
+        ind_max = np.minimum(np.minimum(u_app @ grade_pts, dim_cap).sum(axis=1), ind_cap)
+        risk_max = np.minimum(fac[:, 0] + unk[:, per] + missing_risk_pts, risk_cap)
+        prot_max = np.minimum(np.minimum(fac[:, 1], prot_cap), ind_max + risk_max)
+        score_max[start:stop] = np.clip(ind_max + risk_max - prot_max, 0.0, 100.0)
         n_risk[start:stop] = fac[:, 2]
         n_prot[start:stop] = fac[:, 3]
 
@@ -430,6 +439,7 @@ def screen_batch(df: Any, *, standard: Any = None) -> pl.DataFrame:
             "n_risk_factors": pl.Series(n_risk),
             "n_protective_factors": pl.Series(n_prot),
             "risk_score": pl.Series(np.round(score, 2)),
+            "risk_score_max": pl.Series(np.round(score_max, 2)),
             "risk_level": pl.Series(names, dtype=pl.Utf8).gather(level_idx),
             "unknown_answers": pl.Series(n_unknown),
         }

@@ -85,6 +85,7 @@ class ScreeningResult:
     vulnerable_reasons: list[str]
     profile: list[LevelProfile]
     risk_score: float
+    risk_score_max: float  # the score if every unknown indicator and risk factor were answered "yes"
     risk_level: str
     level_reasons: list[str]
     contributions: list[Contribution]
@@ -206,7 +207,7 @@ def _explain(spec: ScreeningSpec, assessment: Mapping[str, Any], answers: dict[s
     codes = spec.grade_codes()
     rule = spec.rule["dimension_rule"]
 
-    def dims_for(list_idx: int) -> list[DimensionResult]:
+    def dims_for(list_idx: int, answers: dict[str, int | None] = answers) -> list[DimensionResult]:
         out = []
         for dim in spec.dimensions:
             s = m = w = 0
@@ -258,37 +259,45 @@ def _explain(spec: ScreeningSpec, assessment: Mapping[str, Any], answers: dict[s
 
     # score -----------------------------------------------------------------------------------------
     sc = spec.scoring
-    dim_cap = float(sc.get("dimension_cap", float("inf")))
-    ind_cap = float(sc.get("indicators_cap", float("inf")))
-    contribs: list[Contribution] = []
-    ind_rows: list[tuple[IndicatorHit, float, float]] = []  # hit, base, after dimension cap
-    for d in dims:
-        base = [(h, spec.indicator_points(h.grade)) for h in d.indicators]
-        total = sum(b for _, b in base)
-        k = min(1.0, dim_cap / total) if total > 0 else 1.0
-        ind_rows.extend((h, b, b * k) for h, b in base)
-    ind_total = sum(v for _, _, v in ind_rows)
-    k_ind = min(1.0, ind_cap / ind_total) if ind_total > 0 else 1.0
-    for h, b, v in ind_rows:
-        pts = v * k_ind
-        note = "" if abs(pts - b) < 1e-9 else f"scaled from {b:g} (caps: {dim_cap:g} per dimension, {ind_cap:g} for all indicators)"
-        contribs.append(Contribution(h.id, "indicator", f"{h.label} ({h.grade}, {LISTS[li]})", b, pts, note))
-    ind_pts = ind_total * k_ind
-    risk_rows = [(f, spec.factor_points(f)) for f in spec.factors if f.kind == "risk" and answers[f.id] == 1]
-    prot_rows = [(f, -spec.factor_points(f)) for f in spec.factors if f.kind == "protective" and answers[f.id] == 1]
-    r_total = sum(p for _, p in risk_rows)
-    r_cap = float(sc.get("risk_factors_cap", float("inf")))
-    k_r = min(1.0, r_cap / r_total) if r_total > 0 else 1.0
-    for f, b in risk_rows:
-        note = "" if k_r == 1.0 else f"scaled from {b:g} (risk factors add at most {r_cap:g})"
-        contribs.append(Contribution(f.id, "risk_factor", _label(f.labels, f.id, lang), b, b * k_r, note))
-    p_total = sum(p for _, p in prot_rows)
-    p_cap = min(float(sc.get("protective_cap", float("inf"))), ind_pts + r_total * k_r)
-    k_p = min(1.0, p_cap / p_total) if p_total > 0 else 1.0
-    for f, b in prot_rows:
-        note = "" if k_p == 1.0 else f"scaled from -{b:g} (protective factors remove at most {p_cap:g})"
-        contribs.append(Contribution(f.id, "protective_factor", _label(f.labels, f.id, lang), -b, -b * k_p, note))
-    score = min(100.0, max(0.0, sum(c.points for c in contribs)))
+
+    def score_of(dims: list[DimensionResult], answers: dict[str, int | None]) -> tuple[list[Contribution], float]:
+        dim_cap = float(sc.get("dimension_cap", float("inf")))
+        ind_cap = float(sc.get("indicators_cap", float("inf")))
+        contribs: list[Contribution] = []
+        ind_rows: list[tuple[IndicatorHit, float, float]] = []  # hit, base, after dimension cap
+        for d in dims:
+            base = [(h, spec.indicator_points(h.grade)) for h in d.indicators]
+            total = sum(b for _, b in base)
+            k = min(1.0, dim_cap / total) if total > 0 else 1.0
+            ind_rows.extend((h, b, b * k) for h, b in base)
+        ind_total = sum(v for _, _, v in ind_rows)
+        k_ind = min(1.0, ind_cap / ind_total) if ind_total > 0 else 1.0
+        for h, b, v in ind_rows:
+            pts = v * k_ind
+            note = "" if abs(pts - b) < 1e-9 else f"scaled from {b:g} (caps: {dim_cap:g} per dimension, {ind_cap:g} for all indicators)"
+            contribs.append(Contribution(h.id, "indicator", f"{h.label} ({h.grade}, {LISTS[li]})", b, pts, note))
+        ind_pts = ind_total * k_ind
+        risk_rows = [(f, spec.factor_points(f)) for f in spec.factors if f.kind == "risk" and answers[f.id] == 1]
+        prot_rows = [(f, -spec.factor_points(f)) for f in spec.factors if f.kind == "protective" and answers[f.id] == 1]
+        r_total = sum(p for _, p in risk_rows)
+        r_cap = float(sc.get("risk_factors_cap", float("inf")))
+        k_r = min(1.0, r_cap / r_total) if r_total > 0 else 1.0
+        for f, b in risk_rows:
+            note = "" if k_r == 1.0 else f"scaled from {b:g} (risk factors add at most {r_cap:g})"
+            contribs.append(Contribution(f.id, "risk_factor", _label(f.labels, f.id, lang), b, b * k_r, note))
+        p_total = sum(p for _, p in prot_rows)
+        p_cap = min(float(sc.get("protective_cap", float("inf"))), ind_pts + r_total * k_r)
+        k_p = min(1.0, p_cap / p_total) if p_total > 0 else 1.0
+        for f, b in prot_rows:
+            note = "" if k_p == 1.0 else f"scaled from -{b:g} (protective factors remove at most {p_cap:g})"
+            contribs.append(Contribution(f.id, "protective_factor", _label(f.labels, f.id, lang), -b, -b * k_p, note))
+        score = min(100.0, max(0.0, sum(c.points for c in contribs)))
+        return contribs, score
+
+    contribs, score = score_of(dims, answers)
+    protective = {f.id for f in spec.factors if f.kind == "protective"}
+    answers_max = {k: (1 if v is None and k not in protective else v) for k, v in answers.items()}
+    _, score_max = score_of(dims_for(li, answers_max), answers_max)
 
     level = spec.level_for(score)
     names = spec.level_names
@@ -323,6 +332,7 @@ def _explain(spec: ScreeningSpec, assessment: Mapping[str, Any], answers: dict[s
         vulnerable_reasons=vreasons,
         profile=profile,
         risk_score=round(score, 2),
+        risk_score_max=round(score_max, 2),
         risk_level=level,
         level_reasons=level_reasons,
         contributions=contribs,
