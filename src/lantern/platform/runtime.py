@@ -49,20 +49,27 @@ def load_env_file(path: Path) -> None:
         os.environ.setdefault(key.strip(), value.strip())
 
 
-def compile_messages(locale_dir: Path = LOCALE_DIR) -> int:
-    """Compile every ``.po`` under ``locale_dir`` to ``.mo`` when missing or older, with Babel (no
-    ``msgfmt`` needed). Returns the number of catalogues written."""
+def compiled_locale_dir() -> Path:
+    """Where the compiled catalogues go (``var/locale``): the package folder may be read-only."""
+    return var_dir() / "locale"
+
+
+def compile_messages(locale_dir: Path = LOCALE_DIR, out_dir: Path | None = None) -> int:
+    """Compile every ``.po`` under ``locale_dir`` to ``.mo`` under ``out_dir`` (``var/locale``) when missing
+    or older, with Babel (no ``msgfmt`` needed). Returns the number of catalogues written."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
+    out_dir = out_dir or compiled_locale_dir()
     written = 0
     for po in locale_dir.glob("*/LC_MESSAGES/*.po"):
-        mo = po.with_suffix(".mo")
+        mo = out_dir / po.relative_to(locale_dir).with_suffix(".mo")
         if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
             continue
+        mo.parent.mkdir(parents=True, exist_ok=True)
         with po.open("rb") as fh:
             catalog = read_po(fh)
-        fd, tmp = tempfile.mkstemp(dir=po.parent, prefix=".mo.")
+        fd, tmp = tempfile.mkstemp(dir=mo.parent, prefix=".mo.")
         with os.fdopen(fd, "wb") as fh:
             write_mo(fh, catalog)
         os.replace(tmp, mo)

@@ -29,11 +29,17 @@ from lantern.platform.roles import Role
 # Demo agencies (key, name, type in the standard's agency_type list, region)
 DEMO_AGENCIES = [
     ("demo-ngo", "Demo NGO Bucharest", "ngo", "Bucuresti"),
+    ("demo-ngo-b", "Demo NGO Timisoara", "ngo", "Timis"),
+    ("demo-police", "Demo Police", "police", "Bucuresti"),
     ("demo-border", "Demo Border Police", "border_police", "Iasi"),
     ("demo-immigration", "Demo Immigration Office", "immigration", "Bucuresti"),
     ("demo-labour", "Demo Labour Inspectorate", "labour_inspection", "Cluj"),
     ("demo-anti-trafficking", "Demo Anti-trafficking Agency", "anti_trafficking_agency", "Bucuresti"),
 ]
+# The simulator's lists (agencies) and the demo agency that holds their interviews.
+SIMULATOR_AGENCY = {"ngo_a": "demo-ngo", "ngo_b": "demo-ngo-b", "police": "demo-police",
+                    "labour_inspection": "demo-labour", "border_police": "demo-border",
+                    "immigration": "demo-immigration", "anti_trafficking_agency": "demo-anti-trafficking"}
 # Synthetic origin countries and their demo weights (the simulator's Romania scenario has its own).
 _ORIGINS = {"NP": 40, "LK": 14, "IN": 8, "BD": 6, "EG": 5, "PK": 5, "MA": 4, "TR": 4, "ET": 3, "PH": 3,
             "UA": 6, "MD": 2}
@@ -75,31 +81,43 @@ def seed_accounts(*, password: str) -> tuple[list[Agency], list[tuple[str, str, 
 
 
 def _simulated(people: int, seed: int):
-    """(assessments rows, journeys by person, identities by person) from the simulator, or None."""
+    """(assessment rows, legs by person, identities by person) from the simulator, or None when it is not
+    available. About one person in twelve of the simulated population is interviewed, so the population is
+    drawn larger and the first ``people`` interviewed persons are kept."""
     try:
         from lantern.simulate import simulate
     except ImportError:
         return None
     try:
-        world = simulate(scenario="romania", people=people, seed=seed)
+        world = simulate(scenario="romania", people=max(1000, people * 16), seed=seed)
+        assessments = world.assessments.to_dicts()
+        journeys = world.journeys.to_dicts()
+        people_rows = world.people.to_dicts()
     except Exception:  # the simulator is optional for the demo; fall back to the local generator
         return None
-    get = (lambda name: world[name]) if isinstance(world, dict) else (lambda name: getattr(world, name))
-    try:
-        assessments = get("assessments").to_dicts()
-        journeys = get("journeys").to_dicts()
-    except Exception:
-        return None
+    keep: list[str] = []
+    for row in assessments:
+        ref = str(row.get("subject_ref"))
+        if ref not in keep:
+            keep.append(ref)
+        if len(keep) >= people:
+            break
+    wanted = set(keep)
+    rows = [r for r in assessments if str(r.get("subject_ref")) in wanted]
+    for r in rows:
+        r["agency"] = SIMULATOR_AGENCY.get(str(r.get("agency")), str(r.get("agency")))
     legs: dict[str, list[dict]] = {}
     for leg in sorted(journeys, key=lambda r: (str(r.get("person_id")), r.get("leg_no") or 0)):
-        legs.setdefault(str(leg.get("person_id")), []).append(leg)
-    identities: dict[str, dict] = {}
-    try:
-        for row in get("people").to_dicts():
-            identities[str(row.get("person_id"))] = {k: row.get(k) for k in ("given_name", "family_name", "date_of_birth")}
-    except Exception:  # noqa: S110 - names are optional in the demo
-        identities = {}
-    return assessments, legs, identities
+        pid = str(leg.get("person_id"))
+        if pid not in wanted:
+            continue
+        plan = legs.setdefault(pid, [])
+        if not plan:  # the country of origin: a stay with no entry date
+            plan.append({"to_country": leg.get("from_country"), "exit_date": leg.get("entry_date")})
+        plan.append(leg)
+    identities = {str(r["person_id"]): {k: r.get(k) for k in ("given_name", "family_name", "date_of_birth")}
+                  for r in people_rows if str(r.get("person_id")) in wanted}
+    return rows, legs, identities
 
 
 def _generated(people: int, seed: int):
@@ -117,7 +135,7 @@ def _generated(people: int, seed: int):
         age = rng.randint(17, 58)
         risk = rng.random()
         row = {"assessment_id": f"demo-{pid}", "subject_ref": pid, "standard_version": std.version,
-               "agency": rng.choices([a[0] for a in DEMO_AGENCIES], [40, 15, 15, 15, 15])[0],
+               "agency": rng.choices([a[0] for a in DEMO_AGENCIES], [30, 20, 10, 10, 10, 10, 10])[0],
                "interview_date": interview.isoformat(), "sex": rng.choice(code["sex"][:2]), "age": age,
                "citizenship": rng.choices(origins, weights)[0], "country_of_interview": "RO", "region": "",
                "legal_status": rng.choice(code["legal_status"]), "education": rng.choice(code["education"]),
@@ -186,13 +204,14 @@ def seed_demo(*, people: int = 300, seed: int = 20261204, password: str) -> Seed
     factor_ids = set(vocab.factor_ids(std=std))
     assessments = []
     for row in rows:
-        pid = str(row.get("subject_ref"))
+        # each agency holds its own pseudonymous record of a person (records are not shared by default)
         agency = agency_for.get(str(row.get("agency") or ""), agencies[0])
-        if pid not in subjects:
-            subjects[pid] = Subject(ref=new_subject_ref(), agency=agency, created_by=caseworkers[agency.pk])
+        key = (str(row.get("subject_ref")), agency.key)
+        if key not in subjects:
+            subjects[key] = Subject(ref=new_subject_ref(), agency=agency, created_by=caseworkers[agency.pk])
         interview = _date(row.get("interview_date")) or dt.date.today()
         assessments.append(Assessment(
-            subject=subjects[pid], agency=subjects[pid].agency, created_by=caseworkers[subjects[pid].agency_id],
+            subject=subjects[key], agency=agency, created_by=caseworkers[agency.pk],
             standard_version=std.version, interview_date=interview, sex=row.get("sex") or "",
             age=row.get("age"), citizenship=row.get("citizenship") or "",
             country_of_interview=row.get("country_of_interview") or "", region=row.get("region") or "",
@@ -206,7 +225,7 @@ def seed_demo(*, people: int = 300, seed: int = 20261204, password: str) -> Seed
         a.subject_id = a.subject.pk
     Assessment.objects.bulk_create(assessments, batch_size=500)
     idents, legs = [], []
-    for pid, subject in subjects.items():
+    for (pid, _agency), subject in subjects.items():
         ident = identities.get(pid)
         if ident:
             dob = _date(ident.get("date_of_birth"))

@@ -82,7 +82,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ro", "Română")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# .po files ship in the package; `lantern` and the tests compile them to var/locale with Babel
+LOCALE_PATHS = [VAR_DIR / "locale", BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "Europe/Bucharest"
