@@ -36,14 +36,15 @@ def _days(d: dt.date) -> int:
 
 def _choice(rng: np.random.Generator, group: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """Draw one category per row from the row of ``probs`` selected by ``group``."""
-    u = rng.random(group.shape[0])
+    u: np.ndarray = np.asarray(rng.random(group.shape[0]))
     out = np.zeros(group.shape[0], dtype=np.int32)
-    cum = np.cumsum(probs, axis=1)
+    cum = np.asarray(np.cumsum(probs, axis=1), dtype=np.float64)
     cum[:, -1] = 1.0 + 1e-12
     for g in range(probs.shape[0]):
         mask = group == g
         if mask.any():
-            out[mask] = np.searchsorted(cum[g], u[mask], side="right")
+            row: np.ndarray = cum[g]
+            out[mask] = row.searchsorted(u[mask], side="right")
     return np.minimum(out, probs.shape[1] - 1)
 
 
@@ -437,7 +438,10 @@ def _lists(sc: Scenario, std: StandardView, P: dict, E: dict, J: dict, rng: np.r
         swp = ~miss & ~jan1 & (u < nz["dob_missing"] + nz["dob_jan1"] + nz["dob_swap"]) & (pd_ <= 12) & (pd_ != pm)
         rm = np.where(jan1, 1, np.where(swp, pd_, pm))
         rd = np.where(jan1, 1, np.where(swp, pm, pd_))
-        dob_err = np.where(miss, "missing", np.where(jan1, "jan1", np.where(swp, "day_month_swap", None)))
+        dob_err = np.full(k, None, dtype=object)
+        dob_err[swp] = "day_month_swap"
+        dob_err[jan1] = "jan1"
+        dob_err[miss] = "missing"
         sex_miss = rng.random(k) < nz["sex_missing"]
         cit_miss = rng.random(k) < nz["citizenship_missing"]
         regions = np.asarray(a["regions"], dtype=object)

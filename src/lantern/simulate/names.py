@@ -206,7 +206,10 @@ class NamePools:
 
 @lru_cache(maxsize=1)
 def load_pools() -> NamePools:
-    langs, kinds, orig, sch = [], [], [], []
+    langs: list[str] = []
+    kinds: list[str] = []
+    orig: list[str] = []
+    sch: list[str | None] = []
     index: dict[tuple[str, str], list[int]] = {}
     for path in sorted((DATA / "names").glob("*.yaml")):
         lang = path.stem

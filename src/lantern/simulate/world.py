@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from lantern.simulate.scenario import Scenario
 
 #: parquet settings fixed so the same data give the same bytes
-PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "statistics": True, "row_group_size": 131_072}
+PARQUET_COMPRESSION_LEVEL = 3
+PARQUET_ROW_GROUP_SIZE = 131_072
 
 
 @dataclass
@@ -98,7 +99,8 @@ class World:
                 path = tmp / f"{rel}.{format}"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 if format == "parquet":
-                    df.write_parquet(path, **PARQUET_OPTIONS)
+                    df.write_parquet(path, compression="zstd", compression_level=PARQUET_COMPRESSION_LEVEL,
+                                     statistics=True, row_group_size=PARQUET_ROW_GROUP_SIZE)
                 else:
                     df.write_csv(path)
                 files[f"{rel}.{format}"] = {
