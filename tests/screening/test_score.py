@@ -117,12 +117,17 @@ def test_vulnerable_definition(spec, std):
     assert screen_batch(df, standard=std)["vulnerable"][0]
 
 
-def test_explanations_in_romanian(spec, std):
+def test_explanations_in_romanian(spec, std, world):
     ind = spec.indicators[0]
     res = screen_assessment({"assessment_id": "ro", ind.id: 1}, standard=std, lang="ro")
-    label = res.contributions[0].label
-    if ind.labels.get("ro"):
-        assert ind.labels["ro"] in label
+    assert ind.labels["ro"] in res.contributions[0].label
+    assert res.level_reasons[0].startswith("scorul")
+    assert any("vârstă necunoscută" in n for n in res.notes)
+    pv_row = screen_batch(world[0], standard=std).filter(pl.col("presumed_victim"))["assessment_id"][0]
+    row = world[0].filter(pl.col("assessment_id") == pv_row).row(0, named=True)
+    ro = screen_assessment(row, standard=std, lang="ro")
+    assert any("presupusă victimă" in r for r in ro.level_reasons)
+    assert ro.vulnerable_reasons[0] == "presupusă victimă"
 
 
 def test_batch_accepts_pandas(spec, std, world):

@@ -17,6 +17,38 @@ from lantern.screening.batch import dimension_present, presumed
 from lantern.screening.guard import assert_no_protected
 from lantern.screening.spec import GRADES, LISTS, ScreeningSpec, load, spec_for
 
+# Explanation sentences in the label languages of the standard (en, ro).
+_MSG = {
+    "en": {
+        "age_unknown": "age unknown: the adult list applies; the child list counts towards 'could change'",
+        "form_unknown": "suspected form unknown: the labour list applies; the sexual list counts towards 'could change'",
+        "scaled_ind": "scaled from {b:g} (caps: {d:g} per dimension, {i:g} for all indicators)",
+        "scaled_risk": "scaled from {b:g} (risk factors add at most {c:g})",
+        "scaled_prot": "scaled from -{b:g} (protective factors remove at most {c:g})",
+        "band": "score {s:.1f} is in the '{lv}' band",
+        "raised": "raised to '{lv}': {why}",
+        "pv": "presumed victim under the ILO–EC rule",
+        "dim": "dimension {d} present",
+        "v_pv": "presumed victim",
+        "v_dim": "ILO–EC dimension present: {ds}",
+        "v_net": "{r} risk factors against {p} protective (threshold {t})",
+    },
+    "ro": {
+        "age_unknown": "vârstă necunoscută: se aplică lista pentru adulți; lista pentru copii contează la „s-ar putea schimba”",
+        "form_unknown": "forma suspectată necunoscută: se aplică lista pentru muncă; lista pentru exploatare sexuală contează la „s-ar putea schimba”",
+        "scaled_ind": "redus de la {b:g} (plafoane: {d:g} pe dimensiune, {i:g} pentru toți indicatorii)",
+        "scaled_risk": "redus de la {b:g} (factorii de risc adaugă cel mult {c:g})",
+        "scaled_prot": "redus de la -{b:g} (factorii de protecție scad cel mult {c:g})",
+        "band": "scorul {s:.1f} se află în intervalul „{lv}”",
+        "raised": "ridicat la „{lv}”: {why}",
+        "pv": "presupusă victimă conform regulii ILO–CE",
+        "dim": "dimensiunea {d} este prezentă",
+        "v_pv": "presupusă victimă",
+        "v_dim": "dimensiune ILO–CE prezentă: {ds}",
+        "v_net": "{r} factori de risc față de {p} de protecție (prag {t})",
+    },
+}
+
 _YES = {1, "1", "yes", "y", "true", "da"}
 _NO = {0, "0", "no", "n", "false", "nu"}
 _UNKNOWN = {None, "", "unknown", "null", "na", "n/a"}
@@ -176,7 +208,8 @@ def _label(labels: dict[str, str], ident: str, lang: str) -> str:
     return labels.get(lang) or labels.get("en") or ident
 
 
-def _context(spec: ScreeningSpec, assessment: Mapping[str, Any]) -> tuple[int, list[int], list[str]]:
+def _context(spec: ScreeningSpec, assessment: Mapping[str, Any], lang: str = "en") -> tuple[int, list[int], list[str]]:
+    msg = _MSG.get(lang, _MSG["en"])
     notes = []
     below = int(spec.rule.get("child_age_below", 18))
     age = assessment.get("age")
@@ -190,9 +223,9 @@ def _context(spec: ScreeningSpec, assessment: Mapping[str, Any]) -> tuple[int, l
     sexual = form is not None and str(form) in sexual_forms
     li = 2 * int(child) + int(sexual)
     if age is None:
-        notes.append("age unknown: the adult list applies; the child list counts towards 'could change'")
+        notes.append(msg["age_unknown"])
     if form is None:
-        notes.append("suspected form unknown: the labour list applies; the sexual list counts towards 'could change'")
+        notes.append(msg["form_unknown"])
     cand = []
     for idx in range(len(LISTS)):
         c_child, c_sex = divmod(idx, 2)
@@ -203,7 +236,8 @@ def _context(spec: ScreeningSpec, assessment: Mapping[str, Any]) -> tuple[int, l
 
 def _explain(spec: ScreeningSpec, assessment: Mapping[str, Any], answers: dict[str, int | None], *,
              lang: str, record: str) -> ScreeningResult:
-    li, cand, notes = _context(spec, assessment)
+    li, cand, notes = _context(spec, assessment, lang)
+    msg = _MSG.get(lang, _MSG["en"])
     codes = spec.grade_codes()
     rule = spec.rule["dimension_rule"]
 
@@ -274,7 +308,7 @@ def _explain(spec: ScreeningSpec, assessment: Mapping[str, Any], answers: dict[s
         k_ind = min(1.0, ind_cap / ind_total) if ind_total > 0 else 1.0
         for h, b, v in ind_rows:
             pts = v * k_ind
-            note = "" if abs(pts - b) < 1e-9 else f"scaled from {b:g} (caps: {dim_cap:g} per dimension, {ind_cap:g} for all indicators)"
+            note = "" if abs(pts - b) < 1e-9 else msg["scaled_ind"].format(b=b, d=dim_cap, i=ind_cap)
             contribs.append(Contribution(h.id, "indicator", f"{h.label} ({h.grade}, {LISTS[li]})", b, pts, note))
         ind_pts = ind_total * k_ind
         risk_rows = [(f, spec.factor_points(f)) for f in spec.factors if f.kind == "risk" and answers[f.id] == 1]
@@ -283,13 +317,13 @@ def _explain(spec: ScreeningSpec, assessment: Mapping[str, Any], answers: dict[s
         r_cap = float(sc.get("risk_factors_cap", float("inf")))
         k_r = min(1.0, r_cap / r_total) if r_total > 0 else 1.0
         for f, b in risk_rows:
-            note = "" if k_r == 1.0 else f"scaled from {b:g} (risk factors add at most {r_cap:g})"
+            note = "" if k_r == 1.0 else msg["scaled_risk"].format(b=b, c=r_cap)
             contribs.append(Contribution(f.id, "risk_factor", _label(f.labels, f.id, lang), b, b * k_r, note))
         p_total = sum(p for _, p in prot_rows)
         p_cap = min(float(sc.get("protective_cap", float("inf"))), ind_pts + r_total * k_r)
         k_p = min(1.0, p_cap / p_total) if p_total > 0 else 1.0
         for f, b in prot_rows:
-            note = "" if k_p == 1.0 else f"scaled from -{b:g} (protective factors remove at most {p_cap:g})"
+            note = "" if k_p == 1.0 else msg["scaled_prot"].format(b=b, c=p_cap)
             contribs.append(Contribution(f.id, "protective_factor", _label(f.labels, f.id, lang), -b, -b * k_p, note))
         score = min(100.0, max(0.0, sum(c.points for c in contribs)))
         return contribs, score
@@ -301,23 +335,23 @@ def _explain(spec: ScreeningSpec, assessment: Mapping[str, Any], answers: dict[s
 
     level = spec.level_for(score)
     names = spec.level_names
-    level_reasons = [f"score {score:.1f} is in the '{level}' band"]
+    level_reasons = [msg["band"].format(s=score, lv=level)]
     for floor in sc.get("level_floors") or []:
         when = str(floor["when"])
         hit = pv if when == "presumed_victim" else next(d.present for d in dims if d.id == when.split(":", 1)[1])
         if hit and names.index(floor["level"]) > names.index(level):
             level = floor["level"]
-            why = "presumed victim under the ILO–EC rule" if when == "presumed_victim" else f"dimension {when.split(':', 1)[1]} present"
-            level_reasons.append(f"raised to '{level}': {why}")
+            why = msg["pv"] if when == "presumed_victim" else msg["dim"].format(d=when.split(":", 1)[1])
+            level_reasons.append(msg["raised"].format(lv=level, why=why))
 
     vr = spec.vulnerable_rule
     vreasons = []
     if pv:
-        vreasons.append("presumed victim")
+        vreasons.append(msg["v_pv"])
     if vr.get("any_dimension", True) and any(d.present for d in dims):
-        vreasons.append("ILO–EC dimension present: " + ", ".join(d.id for d in dims if d.present))
+        vreasons.append(msg["v_dim"].format(ds=", ".join(d.id for d in dims if d.present)))
     if vr.get("min_net_risk_factors") is not None and n_risk - n_prot >= int(vr["min_net_risk_factors"]):
-        vreasons.append(f"{n_risk} risk factors against {n_prot} protective (threshold {vr['min_net_risk_factors']})")
+        vreasons.append(msg["v_net"].format(r=n_risk, p=n_prot, t=vr["min_net_risk_factors"]))
 
     unknown_ids = [k for k, v in answers.items() if v is None]
     return ScreeningResult(
