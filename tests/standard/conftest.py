@@ -25,11 +25,15 @@ def draft(tmp_path: Path) -> Path:
     return folder
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def read(folder: Path, name: str) -> dict:
     with (folder / f"{name}.yaml").open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return yaml.load(fh, Loader=_LOADER)  # noqa: S506 (safe loader)
 
 
 def write(folder: Path, name: str, doc: dict) -> None:
     with (folder / f"{name}.yaml").open("w", encoding="utf-8") as fh:
-        yaml.safe_dump(doc, fh, allow_unicode=True, sort_keys=False)
+        yaml.dump(doc, fh, Dumper=_DUMPER, allow_unicode=True, sort_keys=False)
