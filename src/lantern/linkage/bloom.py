@@ -19,8 +19,11 @@ What is encoded, per field
 Construction
 ------------
 * Keys: ``K_f = HMAC-SHA256(secret, "lantern-linkage/v1/" + purpose + field)`` — a separate key per
-  field and purpose (**salting per field**: the same bigram sets unrelated bits in the given-name
-  and family-name filters, so frequencies cannot be pooled across fields).
+  field and purpose (**salting per field**: the same bigram sets unrelated bits in the name, date
+  and address filters, so q-gram frequencies cannot be pooled across fields). Given and family
+  name are one field for this purpose (one key): agencies record them in either order (up to
+  12 % of records in the simulated lists), and only a shared key lets the linker compare a given
+  name with a family name. The cost: q-gram statistics of the two name fields pool together.
 * Bit positions by **keyed double hashing** (Kirsch & Mitzenmacher 2006 as used by Schnell et al.
   2009): ``d = HMAC-SHA256(K_f, q-gram)``; ``h1, h2`` = the first two 64-bit words of ``d``;
   positions ``(h1 + i·h2) mod m`` for ``i = 0..k-1``.
@@ -191,8 +194,17 @@ def bloom_words(values: pd.Series, *, key: bytes, perm_key: bytes, params: Bloom
     return words, counts
 
 
+def key_domain(col: str) -> str:
+    """The key a feature is encoded under: given and family name share one (``name``, ``name_ph``,
+    ``name_tf``) so that swapped names can be compared; every other field has its own."""
+    for prefix in ("gn", "fn"):
+        if col == prefix or col.startswith(prefix + "_"):
+            return "name" + col[len(prefix):]
+    return col
+
+
 BLOOM_FIELDS = {"gn": bigrams, "fn": bigrams, "dob": positional_digits}
-TOKEN_FIELDS = ("gn", "fn", "gn_ph", "fn_ph", "dob", "dob_swap", "dob_y", "sex", "cit")
+TOKEN_FIELDS = ("gn", "fn", "gn_ph", "fn_ph", "dob", "dob_swap", "dob_y", "sex", "cit", "gn_tf", "fn_tf")
 
 
 def encode_features(features: pd.DataFrame, secret: bytes, *, params: BloomParams | None = None) -> pd.DataFrame:
@@ -207,7 +219,8 @@ def encode_features(features: pd.DataFrame, secret: bytes, *, params: BloomParam
     extras = [c for c in features.columns if c.startswith("x_")]
     bloom_fields = dict(BLOOM_FIELDS) | {c: bigrams for c in extras}
     for col, grams in bloom_fields.items():
-        words, counts = bloom_words(features[col], key=_key(secret, f"bloom/{col}"), perm_key=_key(secret, f"perm/{col}"),
+        kind = key_domain(col)
+        words, counts = bloom_words(features[col], key=_key(secret, f"bloom/{kind}"), perm_key=_key(secret, f"perm/{kind}"),
                                     params=params, grams=grams)
         missing = counts < 0
         cols = {f"{col}_bf{i}": pd.arrays.IntegerArray(np.ascontiguousarray(words[:, i]), missing.copy())
@@ -215,7 +228,7 @@ def encode_features(features: pd.DataFrame, secret: bytes, *, params: BloomParam
         cols[f"{col}_bfn"] = pd.arrays.IntegerArray(np.where(missing, 0, counts), missing.copy())
         out = pd.concat([out, pd.DataFrame(cols, index=out.index)], axis=1)
     for col in [c for c in TOKEN_FIELDS if c in features.columns] + extras:
-        out[col] = tokens(features[col], _key(secret, f"token/{col}")).to_numpy()
+        out[col] = tokens(features[col], _key(secret, f"token/{key_domain(col)}")).to_numpy()
     out["dob_ph"] = features["dob_ph"].to_numpy()
     bk_key = _key(secret, "blocking")  # one key for all blocking keys: cross-key rules compare gn with fn keys
     for col in [c for c in features.columns if c.startswith("bk_")]:

@@ -15,6 +15,7 @@ Features (``None`` when unknown):
 ``dob_ph``                  bool, the date is 1 January (placeholder)
 ``sex``, ``cit``            codes
 ``x_<col>``                 extra text columns, normalised
+``gn_tf``, ``fn_tf``        citizenship + name: the key of the within-citizenship term frequency
 ``bk_*``                    blocking keys (see :data:`BLOCKING_KEYS`)
 """
 
@@ -98,6 +99,11 @@ def prepare_features(raw: pd.DataFrame, roles: list[str]) -> pd.DataFrame:
     extras = [c for c in raw.columns if c.startswith("x_")]
     for col in extras:
         out[col] = _map_unique(raw[col], normalise_text).to_numpy()
+    if "cit" in out.columns:
+        # term-frequency keys: a name's frequency *within its citizenship* (see model.term_frequencies)
+        cit = out["cit"].fillna("?")
+        out["gn_tf"] = _join(cit, out["gn"])
+        out["fn_tf"] = _join(cit, out["fn"])
     add_blocking_keys(out, extras)
     return out
 

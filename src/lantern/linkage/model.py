@@ -91,25 +91,36 @@ class ModelSpec:
         )
 
 
-def _dice(spec: ModelSpec, col: str) -> str:
+def _dice(spec: ModelSpec, col: str, other: str | None = None) -> str:
+    """Dice similarity of the Bloom filters of ``col`` (left) and ``other`` (right, default ``col``)."""
+    other = other or col
     w = spec.words
-    inter = " + ".join(f"CAST(bit_count({col}_bf{i}_l & {col}_bf{i}_r) AS INT)" for i in range(w))
-    return f"(2.0 * ({inter}) / nullif({col}_bfn_l + {col}_bfn_r, 0))"
+    inter = " + ".join(f"CAST(bit_count({col}_bf{i}_l & {other}_bf{i}_r) AS INT)" for i in range(w))
+    return f"(2.0 * ({inter}) / nullif({col}_bfn_l + {other}_bfn_r, 0))"
 
 
 def _name_comparison(spec: ModelSpec, engine: str, col: str, other: str, label: str) -> dict:
     hi, lo = NAME_THRESHOLDS_BLOOM if spec.encoded else NAME_THRESHOLDS_PLAIN
+    tf_col = f"{col}_tf" if spec.has_citizenship else col
     sim = _dice(spec, col) if spec.encoded else _jw(engine, f"{col}_l", f"{col}_r")
+    if spec.encoded:  # names share one key (see bloom.py), so cross-field similarity is meaningful
+        swap_a, swap_b = _dice(spec, col, other), _dice(spec, other, col)
+    else:
+        swap_a, swap_b = _jw(engine, f"{col}_l", f"{other}_r"), _jw(engine, f"{other}_l", f"{col}_r")
     return {
         "output_column_name": label,
         "comparison_description": f"{label}: exact, swapped, similar, phonetic",
         "comparison_levels": [
             {"sql_condition": f"{col}_l IS NULL OR {col}_r IS NULL", "label_for_charts": "null", "is_null_level": True},
-            {"sql_condition": f"{col}_l = {col}_r", "label_for_charts": "exact", "tf_adjustment_column": col,
+            {"sql_condition": f"{tf_col}_l = {tf_col}_r", "label_for_charts": "exact", "tf_adjustment_column": tf_col,
              "tf_adjustment_weight": 1.0},
+            *([{"sql_condition": f"{col}_l = {col}_r", "label_for_charts": "exact, other citizenship"}]
+              if tf_col != col else []),
             {"sql_condition": f"{col}_l = {other}_r AND {other}_l = {col}_r", "label_for_charts": "swapped with the other name"},
             {"sql_condition": f"{sim} >= {hi}", "label_for_charts": f"similarity >= {hi}"},
             {"sql_condition": f"{col}_ph_l = {col}_ph_r", "label_for_charts": "same phonetic code"},
+            {"sql_condition": f"({swap_a} >= {lo} AND {swap_b} >= {lo}) OR ({col}_ph_l = {other}_ph_r AND {other}_ph_l = {col}_ph_r)",
+             "label_for_charts": "swapped with the other name, similar"},
             {"sql_condition": f"{sim} >= {lo}", "label_for_charts": f"similarity >= {lo}"},
             {"sql_condition": "ELSE", "label_for_charts": "else"},
         ],
@@ -123,13 +134,14 @@ def _dob_comparison(spec: ModelSpec, engine: str) -> dict:
         "comparison_description": "date of birth: exact, placeholder, swapped, one digit, year",
         "comparison_levels": [
             {"sql_condition": "dob_l IS NULL OR dob_r IS NULL", "label_for_charts": "null", "is_null_level": True},
-            {"sql_condition": "dob_l = dob_r AND NOT dob_ph_l", "label_for_charts": "exact (full date)"},
-            {"sql_condition": "dob_l = dob_r", "label_for_charts": "exact (1 January placeholder)"},
-            {"sql_condition": "dob_swap_l = dob_swap_r", "label_for_charts": "day and month swapped"},
-            {"sql_condition": near, "label_for_charts": "one digit apart"},
-            {"sql_condition": "dob_y_l = dob_y_r AND (dob_ph_l OR dob_ph_r)", "label_for_charts": "same year, one is a placeholder"},
-            {"sql_condition": "dob_y_l = dob_y_r", "label_for_charts": "same year"},
-            {"sql_condition": "ELSE", "label_for_charts": "else"},
+            {"sql_condition": "dob_l = dob_r AND NOT dob_ph_l", "label_for_charts": "exact (full date)", "m_probability": 0.85},
+            {"sql_condition": "dob_l = dob_r", "label_for_charts": "exact (1 January placeholder)", "m_probability": 0.02},
+            {"sql_condition": "dob_swap_l = dob_swap_r", "label_for_charts": "day and month swapped", "m_probability": 0.02},
+            {"sql_condition": near, "label_for_charts": "one digit apart", "m_probability": 0.03},
+            {"sql_condition": "dob_y_l = dob_y_r AND (dob_ph_l OR dob_ph_r)", "label_for_charts": "same year, one is a placeholder",
+             "m_probability": 0.04},
+            {"sql_condition": "dob_y_l = dob_y_r", "label_for_charts": "same year", "m_probability": 0.02},
+            {"sql_condition": "ELSE", "label_for_charts": "else", "m_probability": 0.02},
         ],
     }
 
@@ -254,6 +266,79 @@ def _em_floor(floor: float = M_U_FLOOR):
         em.m_u_records_to_lookup_dict = original
 
 
+#: Comparisons whose agreement is implied by agreement on names (names carry sex and country of
+#: origin), so agreement adds no evidence; disagreement still counts against a match.
+IMPLIED_BY_NAMES = ("sex", "citizenship")
+
+
+def _levels(model: dict) -> dict[tuple[str, str], dict]:
+    return {(c["output_column_name"], lvl["label_for_charts"]): lvl
+            for c in model["comparisons"] for lvl in c["comparison_levels"]}
+
+
+def _assemble_model(base: dict, dob_session: dict, name_session: dict) -> dict:
+    """The scoring model: u from random sampling (``base``), m from the session suited to each
+    comparison, λ from the deterministic estimate.
+
+    The "swapped with the other name" level gets the u of the exact level of its comparison: a
+    swap is as common among non-matches as an exact agreement (naming systems where a father's
+    given name becomes a family name make it so), whereas random sampling almost never meets
+    one and would leave u ≈ 0 and an unbounded weight.
+    """
+    import copy
+
+    final = copy.deepcopy(dob_session)
+    final["probability_two_random_records_match"] = base["probability_two_random_records_match"]
+    base_levels, name_levels = _levels(base), _levels(name_session)
+    for comp in final["comparisons"]:
+        name = comp["output_column_name"]
+        exact_u = None
+        for lvl in comp["comparison_levels"]:
+            key = (name, lvl["label_for_charts"])
+            if lvl.get("is_null_level"):
+                continue
+            if "u_probability" in base_levels.get(key, {}):
+                lvl["u_probability"] = base_levels[key]["u_probability"]
+            if name == "date_of_birth" and "m_probability" in name_levels.get(key, {}):
+                lvl["m_probability"] = name_levels[key]["m_probability"]
+            if lvl["label_for_charts"] == "exact":
+                exact_u = lvl.get("u_probability")
+            if lvl["label_for_charts"].startswith("swapped") and exact_u is not None:
+                lvl["u_probability"] = max(lvl.get("u_probability") or 0.0, exact_u)
+            if name in IMPLIED_BY_NAMES and lvl["label_for_charts"] == "exact":
+                lvl["u_probability"] = lvl["m_probability"]
+    return final
+
+
+def term_frequencies(features: pd.DataFrame, col: str) -> pd.DataFrame:
+    """Within-citizenship term frequencies for the key column ``col`` (``gn_tf``/``fn_tf``).
+
+    Splink's default term frequency of a name is its share among *all* records. Names cluster by
+    country of origin, so a name that is rare overall can be common among the people of one
+    citizenship, and two different people from the same country share it far more often than the
+    overall frequency says (a violation of conditional independence between names and
+    citizenship). The frequency used instead is the name's share among the records of the same
+    citizenship; Splink's term-frequency adjustment then uses it as the u probability of an exact
+    agreement on that name. Works on plaintext keys and on keyed tokens alike.
+    """
+    cit = features["cit"].fillna("?")
+    keys = features[col]
+    valid = keys.notna()
+    counts = pd.DataFrame({"cit": cit[valid], "key": keys[valid]}).value_counts().rename("n").reset_index()
+    totals = cit[valid].value_counts()
+    counts["tf"] = counts["n"] / counts["cit"].map(totals)
+    return pd.DataFrame({col: counts["key"].to_numpy(), f"tf_{col}": counts["tf"].to_numpy()})
+
+
+def _register_tf(linker, db_api, features: pd.DataFrame, spec: ModelSpec, cache: dict) -> None:
+    if not spec.has_citizenship:
+        return
+    for col in ("gn_tf", "fn_tf"):
+        if col not in cache:
+            cache[col] = db_api.register(term_frequencies(features, col), table_name=f"lantern_tf_{col}")
+        linker.table_management.register_term_frequency_lookup(cache[col], col)
+
+
 @dataclass
 class TrainedModel:
     """Scored pairs and what was learned."""
@@ -306,19 +391,38 @@ def train_and_score(
         link_type = "link_and_dedupe"
     settings = settings_dict(spec, engine, link_type=link_type)
     linker = Linker(sdfs, settings, log_level=None)
+    tf_cache: dict = {}
+    _register_tf(linker, db_api, features, spec, tf_cache)
 
-    # λ from near-certain deterministic rules; recall assumed 0.7 (noise breaks exact agreement)
+    # 1. λ from a near-certain deterministic rule (recall assumed 0.7: noise breaks exact agreement)
+    #    and u from random pairs, which are non-matches almost surely.
     linker.training.estimate_probability_two_random_records_match(
         ["l.gn = r.gn AND l.fn = r.fn AND l.dob = r.dob"], recall=0.7
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+    base = linker.misc.save_model_to_json()
     with _em_floor():
+        # 2. m of names, sex, citizenship (and extras) by EM within pairs sharing a date of birth:
+        #    there the non-matches are random pairs with respect to names, so u stays fixed.
         linker.training.estimate_parameters_using_expectation_maximisation(
             block_on("dob"), estimate_without_term_frequencies=True, max_pairs=em_max_pairs
         )
+        after_dob_block = linker.misc.save_model_to_json()
+        # 3. m of the date of birth by EM within pairs sharing family name and citizenship, with
+        #    u estimated too: non-matches there are not random pairs (same surname pool), so this is
+        #    a latent-class model on given name, date of birth and sex, identified because given
+        #    name and date of birth are both informative and independent among non-matches. Only
+        #    the date-of-birth m values are kept from this session; u for scoring stays the
+        #    random-sampling estimate. (Blocking on both names instead leaves only uninformative
+        #    comparisons free and EM then cannot tell matches from namesakes.)
         linker.training.estimate_parameters_using_expectation_maximisation(
-            block_on("gn", "fn"), estimate_without_term_frequencies=True, max_pairs=em_max_pairs
+            block_on("fn", "cit") if spec.has_citizenship else block_on("fn"),
+            estimate_without_term_frequencies=False, max_pairs=em_max_pairs, fix_u_probabilities=False,
         )
+        after_name_block = linker.misc.save_model_to_json()
+    final = _assemble_model(base, after_dob_block, after_name_block)
+    linker = Linker(sdfs, final, log_level=None)
+    _register_tf(linker, db_api, features, spec, tf_cache)
     predictions = linker.inference.predict(threshold_match_probability=keep_above, warning_mode="never")
     pairs = predictions.as_pandas_dataframe()
     pairs = pairs[["uid_l", "uid_r", "match_weight", "match_probability"]].copy()

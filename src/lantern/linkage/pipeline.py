@@ -31,7 +31,7 @@ from lantern.linkage.io import ColumnMap
 
 #: Default match-probability threshold (chosen on FEBRL4 and simulated lists: F1 is flat between
 #: about 0.8 and 0.99; see docs/linkage.md).
-DEFAULT_THRESHOLD = 0.9
+DEFAULT_THRESHOLD = 0.8
 #: Thresholds at which the histories (and the estimate, when available) are recomputed.
 THRESHOLD_BAND = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)
 
@@ -271,3 +271,35 @@ def _is_encoded(path: str | Path) -> bool:
         return METADATA_KEY in (pq.read_schema(path).metadata or {})
     except Exception:
         return False
+
+
+def evaluate_against_truth(result: LinkageResult, truth: pd.DataFrame | str | Path) -> dict:
+    """Measured accuracy when the truth is known (simulated lists): pairwise precision/recall/F1,
+    the share of people with their exact true capture history, and the estimate from the linked
+    versus the true histories (when :mod:`lantern.estimation` is available).
+
+    ``truth`` is the simulator's ``truth/records.parquet`` (``list, record_id, person_id``) or a frame.
+    """
+    from lantern.linkage.clusters import exact_history_share, pairwise_accuracy
+
+    if not isinstance(truth, pd.DataFrame):
+        truth = pd.read_parquet(truth) if str(truth).endswith(".parquet") else pd.read_csv(truth, dtype=str)
+    key = truth[["list", "record_id", "person_id"]].astype({"list": str, "record_id": str})
+    merged = result.records.merge(key, on=["list", "record_id"], how="left", validate="one_to_one")
+    if merged["person_id"].isna().any():
+        raise LanternError(f"{int(merged['person_id'].isna().sum())} linked records are not in the truth file",
+                           field="record_id", record="truth")
+    labels = result.labels()
+    true_labels = merged["person_id"].astype(str).to_numpy()
+    out = pairwise_accuracy(labels, true_labels)
+    out["exact_history_share"] = exact_history_share(labels, true_labels)
+    true_clusters = pd.DataFrame({"list": merged["list"], "record_id": merged["record_id"], "person_id": true_labels})
+    linked = estimate_from_histories(result.histories())
+    true_est = estimate_from_histories(capture_histories(true_clusters, result.lists))
+    out["estimate_linked"] = linked.get("estimate")
+    out["estimate_true_histories"] = true_est.get("estimate")
+    if out["estimate_linked"] is not None and out["estimate_true_histories"]:
+        out["estimate_relative_difference"] = out["estimate_linked"] / out["estimate_true_histories"] - 1
+    out["people_linked"] = int(len(np.unique(labels)))
+    out["people_true"] = int(len(np.unique(true_labels)))
+    return out
