@@ -561,7 +561,10 @@ def _interviews(sc: Scenario, std: StandardView, P: dict, E: dict, records: pl.D
             vec = np.array([g.get(gr[lname], 0.0) if lname in gr else 0.0 for _, _, gr in std.indicators])
             gp[mask] = vec[None, :]
     ind_truth = active[:, dim_of] & (rng.random(gp.shape) < gp)
-    ind_ans = _answers(ind_truth[inv], rng, rates["yes_if_true"], rates["yes_if_false"], rates["unknown"])
+    # an interviewee who does not disclose (fear, shame, distrust) confirms few true indicators
+    discloses = rng.random(k) < iv["disclosure"]
+    yt_ind = np.where(discloses, rates["yes_if_true"], np.minimum(rates["yes_if_true"], iv["yes_if_true_withheld"]))
+    ind_ans = _answers(ind_truth[inv], rng, yt_ind, rates["yes_if_false"], rates["unknown"])
     fac_ids = std.factor_ids
     fac_truth = np.column_stack([P["factors"][f][pid] for f in fac_ids])
     fac_ans = _answers(fac_truth, rng, rates["yes_if_true"], rates["yes_if_false"], rates["unknown"])

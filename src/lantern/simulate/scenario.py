@@ -431,6 +431,8 @@ _SCHEMA = struct({
         "yes_if_true": (_prob, 0.7),
         "yes_if_false": (_prob, 0.02),
         "unknown": (_prob, 0.15),
+        "disclosure": (_prob, 1.0),
+        "yes_if_true_withheld": (_prob, 0.1),
         "age_unknown": (_prob, 0.03),
         "form_recorded": (_prob, 0.6),
     }), {}),
