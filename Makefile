@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PG_URL  ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install demo serve test test-sqlite test-postgres lint bench clean
+.PHONY: install demo serve test test-sqlite test-postgres test-platform test-browser lint bench clean
 
 install: $(STAMP)
 
@@ -34,6 +34,13 @@ test-postgres:
 	  echo "== PostgreSQL at $$url: running the database-backed suite again =="; \
 	  DATABASE_URL="$$url" $(BIN)/pytest -p no:cacheprovider -m "not browser" tests/platform; \
 	else echo "== no PostgreSQL answers at $$url: skipping the PostgreSQL run =="; fi
+
+# The platform alone (SQLite), and the browser test alone (Debian's chromium at /usr/bin/chromium).
+test-platform: install
+	DATABASE_URL= $(BIN)/pytest -p no:cacheprovider -n 2 -m "not browser" tests/platform
+
+test-browser: install
+	DATABASE_URL= $(BIN)/pytest -p no:cacheprovider -m browser tests/browser
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
