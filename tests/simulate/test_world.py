@@ -269,3 +269,30 @@ def test_indicators_separate_exploited_from_not(world):
     ex = count.filter(pl.col("exploited"))["n"].mean()
     no = count.filter(~pl.col("exploited"))["n"].mean()
     assert ex > 2 * no
+
+
+def test_two_list_estimate_is_unbiased_only_when_lists_are_independent(world, independent_world):
+    """Lincoln–Petersen N = n1 n2 / m on the true capture histories recovers the population when
+    the scenario switches heterogeneity and dependence off, and is far off when they are on
+    (police refer to NGO A, both seek out exploited people): the switch does what it says."""
+    def lp(w, a, b):
+        ids = {n: set(w.records.filter(pl.col("list") == n)["person_id"]) for n in (a, b)}
+        return len(ids[a]) * len(ids[b]) / len(ids[a] & ids[b])
+
+    n_ind = lp(independent_world, "immigration", "ngo_b")
+    assert abs(n_ind - N) / N < 0.12
+    n_dep = lp(world, "police", "ngo_a")
+    assert n_dep < 0.2 * N
+
+
+def test_mediterranean_scenario_differs():
+    from lantern.simulate import simulate
+
+    w = simulate("mediterranean-sea-arrivals", people=3_000, seed=2)
+    j = w.journeys
+    assert set(j.filter(pl.col("to_country") == "IT")["mode"].unique()) <= {"sea", "air"}
+    assert (j.filter(pl.col("to_country") == "IT")["mode"] == "sea").mean() > 0.8
+    assert w.people["legal_status"].is_in(["asylum_seeker", "irregular", "seasonal_work"]).all()
+    border = w.records.filter(pl.col("list") == "border_police")["person_id"].n_unique()
+    assert border > 0.8 * 3_000  # the coast guard records nearly everyone
+    assert (w.assessments["country_of_interview"] == "IT").all()
