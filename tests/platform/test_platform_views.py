@@ -182,3 +182,33 @@ def test_audit_page_for_auditor_only(client, make_user, caseworker, make_subject
     assert r.status_code == 200 and "subject.create" in r.content.decode()
     client.force_login(caseworker)
     assert client.get("/audit/").status_code == 403
+
+
+def test_sign_in_is_throttled_per_username(client, caseworker, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.LANTERN_LOGIN_MAX_FAILURES = 3
+    for _ in range(3):
+        assert client.post("/accounts/login/", {"username": caseworker.username, "password": "bad"}).status_code == 200
+    r = client.post("/accounts/login/", {"username": caseworker.username, "password": "pw-Secret-123"})
+    assert r.status_code == 429 and "Too many failed attempts" in r.content.decode()
+    assert AuditEvent.objects.filter(action="login", detail="throttled").exists()
+    cache.clear()
+    assert client.post("/accounts/login/", {"username": caseworker.username, "password": "pw-Secret-123"}).status_code == 302
+
+
+def test_oversized_request_is_refused_before_reading(client, settings, db):
+    settings.LANTERN_MAX_REQUEST_BYTES = 1000
+    r = client.post("/api/v1/imports/assessments", data="x" * 2000, content_type="text/csv")
+    assert r.status_code == 413 and r.json()["problems"][0]["field"] == "file"
+
+
+def test_follow_up_interview_for_an_existing_subject(logged_in, caseworker, other_caseworker, make_subject):
+    subject = make_subject(caseworker)
+    r = logged_in.get(f"/intake/?subject={subject.ref}")
+    assert r.status_code == 302
+    page = logged_in.get("/intake/consent/").content.decode()
+    assert subject.ref in page
+    foreign = make_subject(other_caseworker)
+    assert logged_in.get(f"/intake/?subject={foreign.ref}").status_code == 404

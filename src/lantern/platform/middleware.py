@@ -49,6 +49,28 @@ class RequestIdMiddleware:
         return response
 
 
+class RequestSizeLimitMiddleware:
+    """Refuses a request whose declared body is larger than ``LANTERN_MAX_REQUEST_BYTES`` with 413, before
+    Django reads (or spools to disk) any of it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = getattr(settings, "LANTERN_MAX_REQUEST_BYTES", 6 * 1024 * 1024)
+        if length > limit:
+            from django.http import JsonResponse
+
+            return JsonResponse({"detail": "the request is too large",
+                                 "problems": [{"record": "file", "field": "file",
+                                               "reason": f"{length:,} bytes; the limit is {limit:,}"}]}, status=413)
+        return self.get_response(request)
+
+
 class SessionTimeoutMiddleware:
     """Signs the user out after ``SESSION_IDLE_SECONDS`` without a request, and ``SESSION_COOKIE_AGE``
     after sign-in whatever the activity (absolute timeout)."""

@@ -43,6 +43,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 MIDDLEWARE = [
     "lantern.platform.middleware.RequestIdMiddleware",
+    "lantern.platform.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -112,6 +113,17 @@ SESSION_SAVE_EVERY_REQUEST = False
 LANTERN_IMPORT_MAX_BYTES = int(os.environ.get("LANTERN_IMPORT_MAX_BYTES", 2 * 1024 * 1024))
 LANTERN_IMPORT_MAX_ROWS = int(os.environ.get("LANTERN_IMPORT_MAX_ROWS", 5000))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+LANTERN_MAX_REQUEST_BYTES = int(os.environ.get("LANTERN_MAX_REQUEST_BYTES", 6 * 1024 * 1024))  # 413 above
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Sign-in throttling: after this many failures for one username within the window, refuse for the window.
+LANTERN_LOGIN_MAX_FAILURES = 5
+LANTERN_LOGIN_WINDOW_SECONDS = 15 * 60
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 LOGGING = {

@@ -54,9 +54,30 @@ def forbidden(request, exception=None):
                   status=403)
 
 
+def _throttle_key(username: str) -> str:
+    import hashlib
+
+    return "login-failures:" + hashlib.sha256(username.strip().lower().encode()).hexdigest()
+
+
 class LoginView(auth_views.LoginView):
+    """Sign-in, audited, throttled per username (``LANTERN_LOGIN_MAX_FAILURES`` in the window)."""
+
     template_name = "web/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        from django.conf import settings
+        from django.core.cache import cache
+
+        key = _throttle_key(request.POST.get("username", ""))
+        if cache.get(key, 0) >= settings.LANTERN_LOGIN_MAX_FAILURES:
+            audit_record(actor=None, action="login", outcome=Outcome.DENIED, channel="web", detail="throttled")
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(None, _("Too many failed attempts. Try again in 15 minutes."))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -67,6 +88,15 @@ class LoginView(auth_views.LoginView):
         return response
 
     def form_invalid(self, form):
+        from django.conf import settings
+        from django.core.cache import cache
+
+        key = _throttle_key(self.request.POST.get("username", ""))
+        cache.add(key, 0, timeout=settings.LANTERN_LOGIN_WINDOW_SECONDS)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=settings.LANTERN_LOGIN_WINDOW_SECONDS)
         audit_record(actor=None, action="login", outcome=Outcome.DENIED, channel="web")
         return super().form_invalid(form)
 
