@@ -212,3 +212,10 @@ def test_follow_up_interview_for_an_existing_subject(logged_in, caseworker, othe
     assert subject.ref in page
     foreign = make_subject(other_caseworker)
     assert logged_in.get(f"/intake/?subject={foreign.ref}").status_code == 404
+
+
+def test_fields_in_error_are_marked_for_screen_readers(logged_in):
+    logged_in.get("/intake/")
+    html = logged_in.post("/intake/consent/", {"purpose": "assessment"}).content.decode()
+    assert 'aria-invalid="true"' in html and 'aria-describedby="id_given_on-error"' in html
+    assert 'id="id_given_on-error"' in html

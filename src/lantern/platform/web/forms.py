@@ -24,7 +24,15 @@ def _choices(list_name: str, *, blank: bool) -> list[tuple[str, str]]:
 
 
 class ProblemsMixin:
-    """Puts validation problems next to their fields (or on the form when the field is not on it)."""
+    """Puts validation problems next to their fields (or on the form when the field is not on it), and marks
+    the fields in error for assistive technology (``aria-invalid``, ``aria-describedby`` → the message)."""
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(
+                    {"aria-invalid": "true", "aria-describedby": f"{self[name].auto_id}-error"})
 
     def add_problems(self, problems: list[Problem]) -> None:
         for p in problems:
@@ -119,7 +127,7 @@ class DemographicsForm(ProblemsMixin, forms.Form):
         return data
 
 
-class AnswersForm(forms.Form):
+class AnswersForm(ProblemsMixin, forms.Form):
     """One yes / no / unknown question per indicator (or factor) of a section; every one must be answered."""
 
     def __init__(self, *args, sections: list[vocab.Section], **kwargs):
