@@ -138,3 +138,22 @@ def test_simulator_output_with_screening_flags(tmp_path):
     vulnerable_people = tcn.loc[tcn.assessment_id.isin(flags.loc[flags.vulnerable, "assessment_id"]), "subject_ref"].nunique()
     got = vulnerable_t.true_frame().query("period == 'TOTAL' and sex == 'TOTAL'")["true_value"].item()
     assert got == vulnerable_people
+
+
+def test_person_cache_gives_the_same_tables(assessments_dir, tmp_path):
+    spec = parse_spec({"tables": [{"id": "v", "measure": "vulnerable", "by": ["period", "sex"]}]})
+    first = compute_tables(Dataset(assessments_dir, cache=tmp_path), spec)[0].true_frame()
+    cached = list(tmp_path.glob("persons-*.parquet"))
+    assert len(cached) == 1
+    again = compute_tables(Dataset(assessments_dir, cache=tmp_path), spec)[0].true_frame()
+    pd.testing.assert_frame_equal(first, again)
+
+
+def test_one_scan_for_all_tables_gives_the_same_counts_as_table_by_table(assessments):
+    from lantern.statistics.tables import compute_table
+
+    spec = load_spec(__import__("pathlib").Path(__file__).parents[2] / "examples" / "stats" / "tcn_counts.yaml")
+    ds = Dataset(assessments)
+    batch = compute_tables(ds, spec, rules=SDCRules.none())
+    for t, b in zip(spec.tables, batch, strict=True):
+        pd.testing.assert_frame_equal(compute_table(ds, t, rules=SDCRules.none()).true_frame(), b.true_frame())

@@ -32,28 +32,27 @@ def table(
     out: Path = typer.Option(..., "--out", help="Output file: .csv or .xlsx."),
     sdc: str = typer.Option("default", "--sdc", help="'default' applies the spec's disclosure control; 'none' is for internal use only."),
     crim_thb: Path | None = typer.Option(None, "--crim-thb", help="Also write the Eurostat crim_thb layout to this CSV."),
+    cache: Path | None = typer.Option(None, "--cache", help="Folder to keep the one-row-per-person table in (faster reruns)."),
 ) -> None:
     """Compute the tables of a spec, apply and check disclosure control, and write them."""
     from lantern.cli._common import console, progress_bar
     from lantern.statistics.export import write_crim_thb, write_tables
     from lantern.statistics.release import Release
     from lantern.statistics.spec import load_spec
-    from lantern.statistics.tables import Dataset, compute_table
+    from lantern.statistics.tables import Dataset, compute_tables
 
     if out.suffix.lower() not in (".csv", ".xlsx"):
         raise LanternError("the output must end in .csv or .xlsx", field="--out", record=str(out))
     the_spec = load_spec(spec)
     rules = _rules(sdc, the_spec.sdc)
-    ds = Dataset(data)
-    tables = []
-    try:
-        with progress_bar() as bar:
-            task = bar.add_task("tables", total=len(the_spec.tables))
-            for t in the_spec.tables:
-                tables.append(compute_table(ds, t, rules=rules, standard_version=the_spec.standard_version))
-                bar.advance(task)
-    finally:
-        ds.close()
+    with progress_bar() as bar:
+        task = bar.add_task("counting and protecting tables", total=1)
+        ds = Dataset(data, cache=cache)
+        try:
+            tables = compute_tables(ds, the_spec, rules=rules)
+        finally:
+            ds.close()
+        bar.advance(task)
     if rules.enabled:
         release = Release(out.stem, the_spec.title, tables)
         report = release.check()
@@ -221,11 +220,13 @@ def routes(
 def sources(
     data: Path = typer.Option(..., "--data", help="Simulator output directory (lists/*.parquet)."),
     report: Path = typer.Option(..., "--report", help="Output HTML report."),
+    link: bool = typer.Option(False, "--link", help="Overlap and coverage from record linkage (needed for real data without a truth)."),
+    reference_date: str | None = typer.Option(None, "--reference-date", help="Date timeliness is measured against (default: latest record)."),
 ) -> None:
     """Data-source suitability (rec. 1.4): completeness, validity, timeliness, duplicates, overlap, coverage."""
     from lantern.cli._common import console
     from lantern.statistics.sources import assess_sources, write_report
 
-    result = assess_sources(data)
+    result = assess_sources(data, link=link, reference_date=reference_date)
     write_report(result, report)
     console.print(f"wrote {report} ({len(result.sources)} sources)")

@@ -87,10 +87,16 @@ class Dataset:
         Run :func:`lantern.screening.screen_batch` when the flag columns are missing (default True).
     threads : int, optional
         DuckDB threads (default: DuckDB's own choice).
+    cache : path, optional
+        Folder where the one-row-per-person table is kept as Parquet (named after the source file's
+        path, size and modification time), so the next run over the same file skips the deduplication.
+        It holds pseudonymous person-level data: keep it where the assessments are kept.
     """
 
-    def __init__(self, data: Any, *, screen: bool = True, threads: int | None = None):
+    def __init__(self, data: Any, *, screen: bool = True, threads: int | None = None, cache: str | Path | None = None):
         import duckdb
+
+        self.cache: Path | None = None
 
         self.con = duckdb.connect()
         if threads:
@@ -111,6 +117,11 @@ class Dataset:
                 [Problem("required column missing from the assessments", field=c, record=self.source) for c in missing]
             )
         self.columns = set(cols)
+        if cache is not None and isinstance(data, str | Path):
+            self.cache = self._cache_path(Path(cache), Path(self.source))
+            if self.cache.is_file():
+                self._build_persons()
+                return
         if not {"vulnerable", "presumed_victim"} <= self.columns:
             if not screen:
                 raise LanternError(
@@ -119,6 +130,15 @@ class Dataset:
                 )
             self._screen()
         self._build_persons()
+
+    @staticmethod
+    def _cache_path(folder: Path, source: Path) -> Path:
+        """A cache file named after the source's path, size and modification time (stale = new name)."""
+        import hashlib
+
+        stat = source.stat()
+        key = hashlib.sha256(f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|v1".encode()).hexdigest()[:20]
+        return folder / f"persons-{key}.parquet"
 
     def _screen(self) -> None:
         try:
@@ -145,24 +165,39 @@ class Dataset:
 
     def _build_persons(self) -> None:
         raw = getattr(self, "_raw", "raw_assessments")
-        key = "strftime(CAST(interview_date AS DATE), '%Y-%m-%d') || CAST(assessment_id AS VARCHAR)"
-        parts = [
-            "coalesce(CAST(subject_ref AS VARCHAR), 'a:' || CAST(assessment_id AS VARCHAR)) AS person",
-            "min(CAST(interview_date AS DATE)) AS interview_date",
-        ]
+        if self.cache is not None and self.cache.is_file():
+            quoted = str(self.cache).replace("'", "''")
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE persons AS SELECT * FROM read_parquet('{quoted}')")  # noqa: S608
+            self._finish_persons()
+            return
+        # one aggregate state per person: the first assessment's attributes as a struct, chosen by
+        # (date, assessment id) so ties are broken the same way every time
+        fields = []
         for col in ATTRIBUTE_COLUMNS:
-            if col in self.columns:
-                cast = "INTEGER" if col == "age" else "VARCHAR"
-                parts.append(f"arg_min(CAST({col} AS {cast}), k) AS {col}")
-            else:
-                parts.append(f"CAST(NULL AS {'INTEGER' if col == 'age' else 'VARCHAR'}) AS {col}")
-        for flag in FLAG_COLUMNS:
-            if flag in self.columns:
-                parts.append(f"coalesce(bool_or(CAST({flag} AS BOOLEAN)), false) AS {flag}")
-            else:
-                parts.append(f"CAST(NULL AS BOOLEAN) AS {flag}")
-        sql = f"CREATE OR REPLACE TEMP TABLE persons AS SELECT {', '.join(parts)} FROM (SELECT *, {key} AS k FROM {raw}) GROUP BY 1"  # noqa: S608
+            typ = "INTEGER" if col == "age" else "VARCHAR"
+            fields.append(f"{col} := CAST({col if col in self.columns else 'NULL'} AS {typ})")
+        flags = [
+            f"coalesce(bool_or(CAST({flag} AS BOOLEAN)), false) AS {flag}" if flag in self.columns else f"CAST(NULL AS BOOLEAN) AS {flag}"
+            for flag in FLAG_COLUMNS
+        ]
+        sql = (
+            "CREATE OR REPLACE TEMP TABLE persons AS SELECT person, interview_date, UNNEST(first), "  # noqa: S608
+            + ", ".join(f.split(" AS ")[-1] for f in flags)
+            + " FROM (SELECT coalesce(CAST(subject_ref AS VARCHAR), 'a:' || CAST(assessment_id AS VARCHAR)) AS person, "
+            "min(CAST(interview_date AS DATE)) AS interview_date, "
+            f"arg_min(struct_pack({', '.join(fields)}), (CAST(interview_date AS DATE), CAST(assessment_id AS VARCHAR))) AS first, "
+            + ", ".join(flags)
+            + f" FROM {raw} GROUP BY 1)"
+        )
         self.con.execute(sql)
+        if self.cache is not None:
+            from lantern.statistics.export import atomic_path
+
+            with atomic_path(self.cache) as tmp:
+                self.con.execute(f"COPY persons TO '{str(tmp).replace(chr(39), chr(39) * 2)}' (FORMAT parquet)")
+        self._finish_persons()
+
+    def _finish_persons(self) -> None:
         bad = self.con.execute("SELECT count(*) FROM persons WHERE interview_date IS NULL").fetchone()[0]
         if bad:
             raise LanternError(f"{bad} person(s) have no interview date", field="interview_date", record=self.source)
@@ -297,8 +332,7 @@ class StatTable:
         return self._rows(include_true=True)
 
 
-def compute_table(ds: Dataset, spec: TableSpec, *, rules: SDCRules, standard_version: str = "1.0") -> StatTable:
-    """Count one table and apply disclosure control."""
+def _check_measure(ds: Dataset, spec: TableSpec) -> None:
     if spec.measure not in MEASURES:
         raise LanternError(f"unknown measure {spec.measure!r}", field="measure", record=spec.id)
     if spec.measure == "identified_victims" and "identified_victim" not in ds.columns:
@@ -307,6 +341,22 @@ def compute_table(ds: Dataset, spec: TableSpec, *, rules: SDCRules, standard_ver
             field="measure",
             record=spec.id,
         )
+
+
+def _finish(ds: Dataset, spec: TableSpec, body: pd.DataFrame, rules: SDCRules, standard_version: str) -> StatTable:
+    names = [f"d{i}" for i in range(len(spec.by))]
+    levels = [_level_order(v, spec, sorted(body[n].astype(str).unique())) for v, n in zip(spec.by, names, strict=True)]
+    if any(len(lv) == 0 for lv in levels):
+        levels = [lv or [UNKNOWN] for lv in levels]
+    cube = cube_from_long(body, names, levels)
+    consistent = spec.by.index("period") if "period" in spec.by else None
+    protected = protect_array(cube, rules, consistent_axis=consistent)
+    return StatTable(spec, levels, protected, standard_version, ds.data_versions)
+
+
+def compute_table(ds: Dataset, spec: TableSpec, *, rules: SDCRules, standard_version: str = "1.0") -> StatTable:
+    """Count one table and apply disclosure control."""
+    _check_measure(ds, spec)
     eu = _std.eu_codes(standard_version)
     dims_sql = [variable_sql(v, spec, eu) for v in spec.by]
     where = []
@@ -320,30 +370,82 @@ def compute_table(ds: Dataset, spec: TableSpec, *, rules: SDCRules, standard_ver
         # identifiers come from the validated spec; literals are quoted by _sql_list
         f"SELECT {select}, {MEASURE_SQL[spec.measure]} AS value FROM persons {where_sql} GROUP BY ALL"  # noqa: S608
     ).df()
-    names = [f"d{i}" for i in range(len(spec.by))]
-    levels = [_level_order(v, spec, sorted(body[n].astype(str).unique())) for v, n in zip(spec.by, names, strict=True)]
-    if any(len(lv) == 0 for lv in levels):
-        levels = [lv or [UNKNOWN] for lv in levels]
-    cube = cube_from_long(body, names, levels)
-    consistent = spec.by.index("period") if "period" in spec.by else None
-    protected = protect_array(cube, rules, consistent_axis=consistent)
-    return StatTable(spec, levels, protected, standard_version, ds.data_versions)
+    return _finish(ds, spec, body, rules, standard_version)
 
 
-def compute_tables(data: Any, spec: Spec, *, rules: SDCRules | None = None, threads: int | None = None) -> list[StatTable]:
+def count_bodies(ds: Dataset, specs: list[TableSpec], *, standard_version: str = "1.0") -> dict[str, pd.DataFrame]:
+    """The body counts of several tables in **one scan** of the persons (DuckDB ``GROUPING SETS``).
+
+    Tables with a ``filter`` are not batched (use :func:`compute_table`). Returns ``{table id: frame}``
+    with columns ``d0 .. dk`` and ``value``, as :func:`compute_table` reads them.
+    """
+    eu = _std.eu_codes(standard_version)
+    tcn = f"(citizenship IS NOT NULL AND citizenship NOT IN {_sql_list(sorted(eu))})"
+    exprs: dict[str, str] = {}
+    sets = []
+    for spec in specs:
+        _check_measure(ds, spec)
+        aliases = []
+        for var in spec.by:
+            expr = variable_sql(var, spec, eu)
+            alias = next((a for a, e in exprs.items() if e == expr), None)
+            if alias is None:
+                alias = f"v{len(exprs)}"
+                exprs[alias] = expr
+            aliases.append(alias)
+        sets.append(aliases)
+    measures = {m: sql for m, sql in MEASURE_SQL.items() if m != "identified_victims" or "identified_victim" in ds.columns}
+    unique_sets = list(dict.fromkeys(tuple(a) for a in sets))
+    grouping = ", ".join("(" + ", ".join([*a, "is_tcn"]) + ")" for a in unique_sets)
+    all_aliases = list(exprs)
+    gid = "GROUPING(" + ", ".join(all_aliases) + ")" if len(all_aliases) > 0 else "0"
+    sql = (
+        f"SELECT {', '.join(f'{e} AS {a}' for a, e in exprs.items())}, {tcn} AS is_tcn, {gid} AS gid, "  # noqa: S608
+        + ", ".join(f"{q} AS m_{m}" for m, q in measures.items())
+        + f" FROM persons GROUP BY GROUPING SETS ({grouping})"
+    )
+    result = ds.con.execute(sql).df()
+    out = {}
+    n = len(all_aliases)
+    for spec, aliases in zip(specs, sets, strict=True):
+        # GROUPING() sets a bit (most significant first) for every column *not* grouped
+        mask = sum(1 << (n - 1 - all_aliases.index(a)) for a in all_aliases if a not in aliases)
+        part = result[result["gid"] == mask]
+        if spec.population == "tcn":
+            part = part[part["is_tcn"].astype(bool)]
+        body = part.groupby(aliases, dropna=False)[f"m_{spec.measure}"].sum().reset_index()
+        body.columns = [f"d{i}" for i in range(len(aliases))] + ["value"]
+        out[spec.id] = body
+    return out
+
+
+def compute_tables(
+    data: Any, spec: Spec, *, rules: SDCRules | None = None, threads: int | None = None, cache: str | Path | None = None
+) -> list[StatTable]:
     """Compute every table of a spec from assessments (a directory, a file or a frame).
+
+    Tables without a filter are counted together in one scan (:func:`count_bodies`).
 
     Parameters
     ----------
-    data : path or DataFrame
+    data : path, DataFrame or Dataset
         See :class:`Dataset`.
     spec : Spec
     rules : SDCRules, optional
         Overrides the spec's ``sdc`` block (e.g. :meth:`SDCRules.none` for ``--sdc none``).
     """
-    ds = data if isinstance(data, Dataset) else Dataset(data, threads=threads)
+    ds = data if isinstance(data, Dataset) else Dataset(data, threads=threads, cache=cache)
+    rules = rules or spec.sdc
     try:
-        return [compute_table(ds, t, rules=rules or spec.sdc, standard_version=spec.standard_version) for t in spec.tables]
+        batch = [t for t in spec.tables if not t.filter]
+        bodies = count_bodies(ds, batch, standard_version=spec.standard_version) if batch else {}
+        out = []
+        for t in spec.tables:
+            if t.id in bodies:
+                out.append(_finish(ds, t, bodies[t.id], rules, spec.standard_version))
+            else:
+                out.append(compute_table(ds, t, rules=rules, standard_version=spec.standard_version))
+        return out
     finally:
         if ds is not data:
             ds.close()
