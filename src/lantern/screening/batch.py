@@ -12,6 +12,7 @@ point); the test-suite checks both agree row by row.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -247,6 +248,15 @@ def _matrix(spec: ScreeningSpec, present: list[str]) -> np.ndarray:
     return mat
 
 
+def _blas_single_thread() -> Any:
+    """Limit BLAS to one thread (threadpoolctl, shipped with scikit-learn) for the chunked products."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
 def _rule_table(rule: Any) -> tuple[np.ndarray, int]:
     """The dimension rule tabulated on counts clipped at its largest threshold (exact for any counts)."""
     clauses = rule["any_of"] if isinstance(rule, dict) else rule
@@ -340,67 +350,69 @@ def screen_batch(df: Any, *, standard: Any = None) -> pl.DataFrame:
         cl = np.minimum(c, top)
         return table[(cl[..., 0] * radix + cl[..., 1]) * radix + cl[..., 2]]
 
-    for start in range(0, n, _CHUNK):
-        stop = min(n, start + _CHUNK)
-        m = stop - start
-        lic = li[start:stop]
-        # one product per list present in the chunk, on that list's columns only
-        per = n_dims * 3
-        yes = np.zeros((m, per + 5), dtype=np.int32)
-        unk = np.zeros((m, per + 5), dtype=np.int32)
-        block = codes[start:stop]
-        if present:
-            for idx in range(n_lists):
-                sel = np.flatnonzero(lic == idx)
-                if not sel.size:
-                    continue
-                sub = block if sel.size == m else block[sel]
-                out = (_packed(sub) @ list_mats[idx]).astype(np.int32)  # exact: whole numbers < 2**24
-                yes[sel] = out >> _SHIFT
-                unk[sel] = out & _MASK
-            n_unknown[start:stop] += unk[:, per + 4]
-        c_app = yes[:, :per].reshape(m, n_dims, 3)  # m × dims × grades, on the list that applies
-        u_app = c_app + unk[:, :per].reshape(m, n_dims, 3) + missing_unknown.reshape(n_lists, n_dims, 3)[lic]
-        present_app = lookup(c_app)
-        possible_app = lookup(u_app)
-        flags = {d: present_app[:, i] for i, d in enumerate(spec.dimensions)}
-        flags_pos = {d: possible_app[:, i] for i, d in enumerate(spec.dimensions)}
-        is_child = lic >= 2
-        pv_c = np.where(is_child, presumed(spec.rule["child"], flags, roles), presumed(spec.rule["adult"], flags, roles))
-        pos_c = np.where(is_child, presumed(spec.rule["child"], flags_pos, roles),
-                         presumed(spec.rule["adult"], flags_pos, roles))
-        # rows whose age or suspected form is unknown: the other lists count towards "could be"
-        multi = np.flatnonzero(cand[start:stop].sum(axis=1) > 1)
-        if multi.size:
+    # skinny products on chunks: one BLAS thread avoids spinning threads on a busy machine
+    with _blas_single_thread() if n >= 50_000 else contextlib.nullcontext():
+        for start in range(0, n, _CHUNK):
+            stop = min(n, start + _CHUNK)
+            m = stop - start
+            lic = li[start:stop]
+            # one product per list present in the chunk, on that list's columns only
+            per = n_dims * 3
+            yes = np.zeros((m, per + 5), dtype=np.int32)
+            unk = np.zeros((m, per + 5), dtype=np.int32)
+            block = codes[start:stop]
             if present:
-                out = (_packed(block[multi]) @ mat[:, :n_count]).astype(np.int32)
-            else:
-                out = np.zeros((multi.size, n_count), dtype=np.int32)
-            c4 = (out >> _SHIFT).reshape(-1, n_lists, n_dims, 3)
-            u4 = (out & _MASK).reshape(-1, n_lists, n_dims, 3)
-            u_all = c4 + u4 + missing_unknown.reshape(n_lists, n_dims, 3)
-            possible_all = lookup(u_all)  # k × lists × dims
-            for idx in range(n_lists):
-                ok = cand[start:stop][multi, idx]
-                flags = {d: possible_all[:, idx, i] for i, d in enumerate(spec.dimensions)}
-                pos_c[multi] |= ok & presumed(parts[idx], flags, roles)
-        dims[start:stop] = present_app
-        pv[start:stop] = pv_c
-        pv_possible[start:stop] = pv_c | pos_c
-        # transparent score
-        raw = c_app @ grade_pts  # m × dims
-        ind = np.minimum(np.minimum(raw, dim_cap).sum(axis=1), ind_cap)
-        fac = yes[:, per:]
-        risk = np.minimum(fac[:, 0], risk_cap)
-        prot = np.minimum(np.minimum(fac[:, 1], prot_cap), ind + risk)
-        score[start:stop] = np.clip(ind + risk - prot, 0.0, 100.0)
-        # the score if every unknown indicator and risk factor were "yes" (unknown protective: "no")
-        ind_max = np.minimum(np.minimum(u_app @ grade_pts, dim_cap).sum(axis=1), ind_cap)
-        risk_max = np.minimum(fac[:, 0] + unk[:, per] + missing_risk_pts, risk_cap)
-        prot_max = np.minimum(np.minimum(fac[:, 1], prot_cap), ind_max + risk_max)
-        score_max[start:stop] = np.clip(ind_max + risk_max - prot_max, 0.0, 100.0)
-        n_risk[start:stop] = fac[:, 2]
-        n_prot[start:stop] = fac[:, 3]
+                for idx in range(n_lists):
+                    sel = np.flatnonzero(lic == idx)
+                    if not sel.size:
+                        continue
+                    sub = block if sel.size == m else block[sel]
+                    out = (_packed(sub) @ list_mats[idx]).astype(np.int32)  # exact: whole numbers < 2**24
+                    yes[sel] = out >> _SHIFT
+                    unk[sel] = out & _MASK
+                n_unknown[start:stop] += unk[:, per + 4]
+            c_app = yes[:, :per].reshape(m, n_dims, 3)  # m × dims × grades, on the list that applies
+            u_app = c_app + unk[:, :per].reshape(m, n_dims, 3) + missing_unknown.reshape(n_lists, n_dims, 3)[lic]
+            present_app = lookup(c_app)
+            possible_app = lookup(u_app)
+            flags = {d: present_app[:, i] for i, d in enumerate(spec.dimensions)}
+            flags_pos = {d: possible_app[:, i] for i, d in enumerate(spec.dimensions)}
+            is_child = lic >= 2
+            pv_c = np.where(is_child, presumed(spec.rule["child"], flags, roles), presumed(spec.rule["adult"], flags, roles))
+            pos_c = np.where(is_child, presumed(spec.rule["child"], flags_pos, roles),
+                             presumed(spec.rule["adult"], flags_pos, roles))
+            # rows whose age or suspected form is unknown: the other lists count towards "could be"
+            multi = np.flatnonzero(cand[start:stop].sum(axis=1) > 1)
+            if multi.size:
+                if present:
+                    out = (_packed(block[multi]) @ mat[:, :n_count]).astype(np.int32)
+                else:
+                    out = np.zeros((multi.size, n_count), dtype=np.int32)
+                c4 = (out >> _SHIFT).reshape(-1, n_lists, n_dims, 3)
+                u4 = (out & _MASK).reshape(-1, n_lists, n_dims, 3)
+                u_all = c4 + u4 + missing_unknown.reshape(n_lists, n_dims, 3)
+                possible_all = lookup(u_all)  # k × lists × dims
+                for idx in range(n_lists):
+                    ok = cand[start:stop][multi, idx]
+                    flags = {d: possible_all[:, idx, i] for i, d in enumerate(spec.dimensions)}
+                    pos_c[multi] |= ok & presumed(parts[idx], flags, roles)
+            dims[start:stop] = present_app
+            pv[start:stop] = pv_c
+            pv_possible[start:stop] = pv_c | pos_c
+            # transparent score
+            raw = c_app @ grade_pts  # m × dims
+            ind = np.minimum(np.minimum(raw, dim_cap).sum(axis=1), ind_cap)
+            fac = yes[:, per:]
+            risk = np.minimum(fac[:, 0], risk_cap)
+            prot = np.minimum(np.minimum(fac[:, 1], prot_cap), ind + risk)
+            score[start:stop] = np.clip(ind + risk - prot, 0.0, 100.0)
+            # the score if every unknown indicator and risk factor were "yes" (unknown protective: "no")
+            ind_max = np.minimum(np.minimum(u_app @ grade_pts, dim_cap).sum(axis=1), ind_cap)
+            risk_max = np.minimum(fac[:, 0] + unk[:, per] + missing_risk_pts, risk_cap)
+            prot_max = np.minimum(np.minimum(fac[:, 1], prot_cap), ind_max + risk_max)
+            score_max[start:stop] = np.clip(ind_max + risk_max - prot_max, 0.0, 100.0)
+            n_risk[start:stop] = fac[:, 2]
+            n_prot[start:stop] = fac[:, 3]
 
     level_mins = np.array([float(r["min"]) for r in sc["levels"]])
     level_idx = np.clip(np.searchsorted(level_mins, score + 1e-9, side="right") - 1, 0, len(level_mins) - 1)
