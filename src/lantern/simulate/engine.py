@@ -72,6 +72,36 @@ def _date_series(name: str, days: np.ndarray, valid: np.ndarray | None = None) -
     return s
 
 
+class _Vocab:
+    """Strings as small integer codes (-1 = null); columns are built by one gather, not per row."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        self._pos: dict[str, int] = {}
+
+    def code(self, value: str | None) -> int:
+        if value is None:
+            return -1
+        if value not in self._pos:
+            self._pos[value] = len(self.items)
+            self.items.append(value)
+        return self._pos[value]
+
+    def series(self, name: str, codes: np.ndarray) -> pl.Series:
+        return _coded(name, self.items, codes)
+
+
+def _coded(name: str, categories, codes: np.ndarray) -> pl.Series:
+    """Column ``name`` = ``categories[codes]`` with code -1 as null."""
+    cats = pl.Series(name, list(categories) or [""], dtype=pl.String)
+    codes = np.asarray(codes)
+    valid = codes >= 0
+    out = cats.gather(np.where(valid, codes, 0).astype(np.int64))
+    if not valid.all():
+        out = pl.select(pl.when(pl.Series(valid)).then(out).otherwise(None).alias(name)).to_series()
+    return out
+
+
 def _S(name: str, values) -> pl.Series:
     """A string column from a numpy object array (None = null)."""
     try:
@@ -209,11 +239,12 @@ def _journeys(sc: Scenario, std: StandardView, P: dict, rng: np.random.Generator
     W[sums[:, 0] == 0, 0] = 1.0  # combinations no one has (validated): any valid row
     route = _choice(rng, P["cit"] * len(channels) + P["ch"], W)
 
+    V, M, X, F = _Vocab(), _Vocab(), _Vocab(), _Vocab()  # countries, modes, crossings, facilitators
     cols: dict[str, list[np.ndarray]] = {k: [] for k in (
         "pid", "leg_no", "from", "to", "entry", "exit", "mode", "crossing", "fac")}
-    cross_at_entry = np.empty(n, dtype=object)
-    fac_at_entry = np.empty(n, dtype=object)
-    origin_codes = np.asarray(origins, dtype=object)
+    cross_at_entry = np.full(n, -1, dtype=np.int32)
+    fac_at_entry = np.full(n, -1, dtype=np.int32)
+    origin_c = np.array([V.code(o) for o in origins], dtype=np.int32)
     for j, (_ci, r) in enumerate(routes):
         idx = np.flatnonzero(route == j)
         if idx.size == 0:
@@ -227,23 +258,24 @@ def _journeys(sc: Scenario, std: StandardView, P: dict, rng: np.random.Generator
             stay = legs[k]["stay_days"]
             dur = np.ceil(rng.exponential(stay, idx.size)).astype(np.int64) if stay > 0 else np.zeros(idx.size, np.int64)
             entries[:, k] = entries[:, k + 1] - dur
-        prev = origin_codes[P["cit"][idx]]
+        prev = origin_c[P["cit"][idx]]
         for k, leg in enumerate(legs):
             facs = list(leg["facilitator"])
             fi = _choice(rng, np.zeros(idx.size, np.int32), np.array([[leg["facilitator"][f] for f in facs]]))
-            fac = np.asarray(facs, dtype=object)[fi]
+            fac = np.array([F.code(f) for f in facs], dtype=np.int32)[fi]
+            cross = X.code(leg["crossing"])
             cols["pid"].append(idx)
             cols["leg_no"].append(np.full(idx.size, k + 1, np.int16))
             cols["from"].append(prev)
-            cols["to"].append(np.full(idx.size, leg["to"], dtype=object))
+            cols["to"].append(np.full(idx.size, V.code(leg["to"]), np.int32))
             cols["entry"].append(entries[:, k])
             cols["exit"].append(entries[:, k + 1] if k + 1 < L else np.full(idx.size, -1, np.int64))
-            cols["mode"].append(np.full(idx.size, leg["mode"], dtype=object))
-            cols["crossing"].append(np.full(idx.size, leg["crossing"], dtype=object))
+            cols["mode"].append(np.full(idx.size, M.code(leg["mode"]), np.int32))
+            cols["crossing"].append(np.full(idx.size, cross, np.int32))
             cols["fac"].append(fac)
-            prev = np.full(idx.size, leg["to"], dtype=object)
+            prev = np.full(idx.size, V.code(leg["to"]), np.int32)
             if k == L - 1:
-                cross_at_entry[idx] = leg["crossing"]
+                cross_at_entry[idx] = cross
                 fac_at_entry[idx] = fac
 
     # onward movement to another member state
@@ -258,51 +290,56 @@ def _journeys(sc: Scenario, std: StandardView, P: dict, rng: np.random.Generator
     omode_i = _choice(rng, np.zeros(n, np.int32), np.array([[ow["modes"][m] for m in modes]]))
     facs = list(ow["facilitator"])
     ofac_i = _choice(rng, np.zeros(n, np.int32), np.array([[ow["facilitator"][f] for f in facs]]))
-    ocross = np.full(n, None, dtype=object)
+    ocross = np.full(n, -1, dtype=np.int32)
     u = rng.random(n)
     for mi, m in enumerate(modes):
         options = ow["crossings"].get(m)
         if options:
             sel = omode_i == mi
-            ocross[sel] = np.asarray(options, dtype=object)[np.minimum((u[sel] * len(options)).astype(int), len(options) - 1)]
+            opt_c = np.array([X.code(o) for o in options], dtype=np.int32)
+            ocross[sel] = opt_c[np.minimum((u[sel] * len(options)).astype(int), len(options) - 1)]
     oi = np.flatnonzero(onward)
+    dest_c = V.code(dest)
     # the destination leg of movers gets its exit date
-    last_exit = cols["exit"]
-    for part_pid, part_exit, part_to in zip(cols["pid"], last_exit, cols["to"], strict=True):
-        mask = (part_exit == -1) & onward[part_pid] & (part_to == dest)
+    for part_pid, part_exit, part_to in zip(cols["pid"], cols["exit"], cols["to"], strict=True):
+        mask = (part_exit == -1) & onward[part_pid] & (part_to == dest_c)
         part_exit[mask] = onward_date[part_pid[mask]]
     n_legs = np.zeros(n, np.int16)
     for part_pid, part_no in zip(cols["pid"], cols["leg_no"], strict=True):
         np.maximum.at(n_legs, part_pid, part_no)
+    dests_c = np.array([V.code(c) for c in dests], dtype=np.int32)
     cols["pid"].append(oi)
     cols["leg_no"].append(n_legs[oi] + 1)
-    cols["from"].append(np.full(oi.size, dest, dtype=object))
-    cols["to"].append(np.asarray(dests, dtype=object)[odest_i[oi]])
+    cols["from"].append(np.full(oi.size, dest_c, np.int32))
+    cols["to"].append(dests_c[odest_i[oi]])
     cols["entry"].append(onward_date[oi])
     cols["exit"].append(np.full(oi.size, -1, np.int64))
-    cols["mode"].append(np.asarray(modes, dtype=object)[omode_i[oi]])
+    cols["mode"].append(np.array([M.code(m) for m in modes], dtype=np.int32)[omode_i[oi]])
     cols["crossing"].append(ocross[oi])
-    cols["fac"].append(np.asarray(facs, dtype=object)[ofac_i[oi]])
+    cols["fac"].append(np.array([F.code(f) for f in facs], dtype=np.int32)[ofac_i[oi]])
 
     cat = {k: np.concatenate(v) for k, v in cols.items()}
     order = np.lexsort((cat["leg_no"], cat["pid"]))
     cat = {k: v[order] for k, v in cat.items()}
-    eu = sorted(std.eu)
-    from_c, to_c = cat["from"], cat["to"]
+    eu = np.array([c in std.eu for c in V.items], dtype=bool)
     journeys = pl.DataFrame([
         pl.Series("person_id", cat["pid"].astype(np.int64)),
         pl.Series("leg_no", cat["leg_no"].astype(np.int16)),
-        _S("from_country", from_c),
-        _S("to_country", to_c),
+        V.series("from_country", cat["from"]),
+        V.series("to_country", cat["to"]),
         _date_series("entry_date", cat["entry"]),
         _date_series("exit_date", np.where(cat["exit"] < 0, 0, cat["exit"]), cat["exit"] >= 0),
-        _S("mode", cat["mode"]),
-        _S("crossing_point", cat["crossing"]),
-        _S("facilitator_type", cat["fac"]),
-    ]).with_columns((pl.col("from_country").is_in(eu) & pl.col("to_country").is_in(eu)).alias("intra_eu"))
+        M.series("mode", cat["mode"]),
+        X.series("crossing_point", cat["crossing"]),
+        F.series("facilitator_type", cat["fac"]),
+        pl.Series("intra_eu", eu[cat["from"]] & eu[cat["to"]]),
+    ])
+    onward_c = np.where(onward, dests_c[odest_i], -1).astype(np.int32)
     extra = {
-        "onward": onward, "onward_date": onward_date, "onward_country": np.where(onward, np.asarray(dests, dtype=object)[odest_i], None),
-        "crossing_at_entry": cross_at_entry, "facilitator_at_entry": fac_at_entry,
+        "onward": onward, "onward_date": onward_date,
+        "onward_country": np.where(onward, np.asarray(dests, dtype=object)[odest_i], None),
+        "onward_country_s": V.series("onward_country", onward_c),
+        "crossing_at_entry": cross_at_entry, "facilitator_at_entry": fac_at_entry, "crossings": X, "facilitators": F,
     }
     return journeys, extra
 
@@ -475,7 +512,7 @@ def _lists(sc: Scenario, std: StandardView, P: dict, E: dict, J: dict, rng: np.r
         ]
         rec = df.select(cols)
         if a["timing"] == "entry":
-            rec = rec.with_columns(_S("crossing_point", J["crossing_at_entry"][pid]))
+            rec = rec.with_columns(J["crossings"].series("crossing_point", J["crossing_at_entry"][pid]))
         out_lists[name] = rec
         truths.append(pl.DataFrame([
             _S("list", np.full(k, name, dtype=object)),
@@ -691,28 +728,28 @@ def simulate(scenario: str | Scenario | dict = "romania", people: int = 10_000, 
     pid_expr = pl.format("P{}", pl.col("person_id").cast(pl.String).str.zfill(7))
     people_df = pl.DataFrame([
         pl.Series("person_id", np.arange(n, dtype=np.int64)),
-        _S("citizenship", np.asarray(P["origins"], dtype=object)[P["cit"]]),
-        _S("sex", np.where(P["female"], "female", "male")),
+        _coded("citizenship", P["origins"], P["cit"]),
+        _coded("sex", ["male", "female"], P["female"].astype(np.int8)),
         _date_series("date_of_birth", P["birth"]),
         pl.Series("age_at_entry", P["age"]),
-        _S("native_language", np.asarray(P["langs"], dtype=object)[P["lang"]]),
+        _coded("native_language", P["langs"], P["lang"]),
         pl.Series("speaks_local_language", P["speaks_local"]),
         pl.Series("speaks_english", P["speaks_en"]),
         _S("languages_spoken", P["spoken"]),
         _S("family_situation", P["family"]),
-        _S("education", np.asarray(P["edu_codes"], dtype=object)[P["edu"]]),
-        _S("channel", np.asarray(P["channels"], dtype=object)[P["ch"]]),
+        _coded("education", P["edu_codes"], P["edu"]),
+        _coded("channel", P["channels"], P["ch"]),
         _S("legal_status", P["status"]),
         _date_series("entry_date", P["entry"]),
-        _S("entry_crossing_point", J["crossing_at_entry"]),
-        _S("entry_facilitator_type", J["facilitator_at_entry"]),
+        J["crossings"].series("entry_crossing_point", J["crossing_at_entry"]),
+        J["facilitators"].series("entry_facilitator_type", J["facilitator_at_entry"]),
         pl.Series("onward", J["onward"]),
-        _S("onward_country", J["onward_country"]),
+        J["onward_country_s"],
         _date_series("onward_date", np.where(J["onward"], J["onward_date"], 0), J["onward"]),
-        _S("given_name_original", orig[given_idx]),
-        _S("family_name_original", orig[family_idx]),
-        _S("given_name", latin[given_idx]),
-        _S("family_name", latin[family_idx]),
+        _coded("given_name_original", orig, given_idx),
+        _coded("family_name_original", orig, family_idx),
+        _coded("given_name", latin, given_idx),
+        _coded("family_name", latin, family_idx),
         pl.Series("precarity", P["precarity"]),
         pl.Series("latent_risk", E["latent"]),
         pl.Series("p_exploited", E["p"]),
