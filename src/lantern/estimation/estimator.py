@@ -264,6 +264,7 @@ class MSE:
         self._validate(table)
         t = table.n_lists
         y = table.counts
+        self.table_counts_ = y
         rng = np.random.default_rng(self.seed)
         candidates: list[CandidateModel] = []
         bayes_info = None
@@ -428,7 +429,10 @@ class MSE:
             models, _ = stepwise(t, Y, self.threshold)
         elif self.method in ("bic", "aic"):
             top = [all_models[k] for k in order_idx[: self._n_top(t, len(order_idx))]]
-            est, score, _ = score_models(t, Y, top, criterion=self.method)
+            # warm start every replicate from the original-data fit of the same model
+            start = fit_models(t, self.table_counts_[None, :].repeat(len(top), 0), top, check=False,
+                               with_cov=False).fit.coef
+            est, score, _ = score_models(t, Y, top, criterion=self.method, start=start)
             best, j = best_by_score(est, score)
             return best, [top[k] if np.isfinite(best[i]) else None for i, k in enumerate(j)]
         else:  # fixed / main (bayes bootstraps are not offered)

@@ -57,9 +57,13 @@ def sufficient_stats(t: int, counts: np.ndarray, terms) -> np.ndarray:
 _FACES: dict[tuple, Face] = {}
 
 
-def face_of(t: int, model: frozenset[int], counts: np.ndarray) -> Face:
+def support_key(counts: np.ndarray) -> bytes:
+    return np.packbits(np.asarray(counts) > 0).tobytes()
+
+
+def face_of(t: int, model: frozenset[int], counts: np.ndarray, support: bytes | None = None) -> Face:
     """The face (terms at minus infinity, cells kept) of ``model`` for these counts (cached by support)."""
-    key = (t, model, np.packbits(np.asarray(counts) > 0).tobytes())
+    key = (t, model, support if support is not None else support_key(counts))
     hit = _FACES.get(key)
     if hit is None:
         if len(_FACES) > 200_000:
@@ -106,9 +110,10 @@ def check_model(t: int, model: frozenset[int], counts: np.ndarray) -> int:
     return code
 
 
-def identifiability(t: int, model: frozenset[int], counts: np.ndarray) -> tuple[int, Face]:
+def identifiability(t: int, model: frozenset[int], counts: np.ndarray,
+                    support: bytes | None = None) -> tuple[int, Face]:
     """``(NOT_IDENTIFIABLE or 0, face)``; the rank depends only on the cells kept (cached)."""
-    face = face_of(t, model, counts)
+    face = face_of(t, model, counts, support)
     if not face.neg_inf_terms and (1 << t) - 1 not in model:
         # every observable cell kept and no t-list term: the design is a set of columns of the
         # invertible (2**t - 1)-square matrix of the saturated-minus-top model, so full rank
@@ -120,6 +125,25 @@ def identifiability(t: int, model: frozenset[int], counts: np.ndarray) -> tuple[
         hit = NOT_IDENTIFIABLE if X.shape[1] > np.linalg.matrix_rank(X) else 0
         _CACHE[key] = hit
     return hit, face
+
+
+def warm_rank_cache(t: int, faces: list[Face]) -> None:
+    """Compute, in stacked SVDs grouped by model size, the ranks :func:`identifiability` will need."""
+    todo: dict[tuple, Face] = {}
+    for face in faces:
+        if not face.neg_inf_terms and (1 << t) - 1 not in face.model:
+            continue
+        key = ("rank", t, face.model, np.packbits(face.cell_mask).tobytes())
+        if key not in _CACHE:
+            todo[key] = face
+    by_k: dict[int, list[tuple]] = {}
+    for key, face in todo.items():
+        by_k.setdefault(len(face.fitted_terms), []).append((key, face))
+    for k, items in by_k.items():
+        stack = np.stack([design_matrix(t, f.fitted_terms) * f.cell_mask[:, None] for _, f in items])
+        ranks = np.linalg.matrix_rank(stack)  # zeroed rows (dropped cells) do not add rank
+        for (key, _), r in zip(items, ranks, strict=True):
+            _CACHE[key] = NOT_IDENTIFIABLE if r < k else 0
 
 
 def lp_exists_many(problems: list[tuple[np.ndarray, np.ndarray]], *, chunk: int = 2000) -> np.ndarray:
@@ -173,7 +197,8 @@ def lp_exists_many(problems: list[tuple[np.ndarray, np.ndarray]], *, chunk: int 
     return out
 
 
-def check_models(t: int, models, counts: np.ndarray, *, suspect: np.ndarray | None = None) -> np.ndarray:
+def check_models(t: int, models, counts: np.ndarray, *, suspect: np.ndarray | None = None,
+                 supports: list[bytes] | None = None) -> np.ndarray:
     """:func:`check_model` for many (model, table) pairs at once.
 
     ``counts`` is (C,) shared by all models, or (B, C) with one table per model. If ``suspect``
@@ -189,7 +214,8 @@ def check_models(t: int, models, counts: np.ndarray, *, suspect: np.ndarray | No
     pending: dict[tuple, list[int]] = {}
     for b, m in enumerate(models):
         yb = Y[b]
-        key = (t, m, np.packbits(yb > 0).tobytes())
+        sup = supports[b] if supports is not None else support_key(yb)
+        key = (t, m, sup)
         hit = _CACHE.get(key)
         if hit is not None:
             codes[b] = hit
@@ -197,7 +223,7 @@ def check_models(t: int, models, counts: np.ndarray, *, suspect: np.ndarray | No
         if key in pending:
             pending[key].append(b)
             continue
-        ident, face = identifiability(t, m, yb)
+        ident, face = identifiability(t, m, yb, sup)
         yk = yb[face.cell_mask].astype(float)
         if (yk > 0).all():
             codes[b] = _CACHE[key] = ident

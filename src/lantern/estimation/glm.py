@@ -156,7 +156,7 @@ def _deviance(y: np.ndarray, mu: np.ndarray, cmf: np.ndarray) -> np.ndarray:
 
 def fit_poisson_packed(
     Xb: np.ndarray, y: np.ndarray, cell_mask: np.ndarray, *, tol: float = 1e-10, max_iter: int = 100,
-    with_cov: bool = True,
+    with_cov: bool = True, start: np.ndarray | None = None,
 ) -> BatchFit:
     """IRLS with one small design per member: ``Xb`` is (B, C, k), every column in the model.
 
@@ -177,9 +177,12 @@ def fit_poisson_packed(
         return np.minimum(np.matmul(Xb[idx], beta[:, :, None])[..., 0], ETA_MAX)
 
     all_idx = np.arange(B)
-    mu = y + 0.1
-    eta = np.log(mu)
-    beta = _solve(*normal_eq(all_idx, mu * cmf, eta + (y - mu) / mu))
+    if start is not None:  # warm start (e.g. bootstrap replicates from the original-data fit)
+        beta = np.array(start, dtype=np.float64)
+    else:
+        mu = y + 0.1
+        eta = np.log(mu)
+        beta = _solve(*normal_eq(all_idx, mu * cmf, eta + (y - mu) / mu))
     dev_old = np.full(B, np.inf)
     converged = np.zeros(B, bool)
     active = all_idx
@@ -197,6 +200,11 @@ def fit_poisson_packed(
             break
         active, eta, mu, ya, ca = active[keep], eta[keep], mu[keep], ya[keep], ca[keep]
         beta[active] = _solve(*normal_eq(active, mu * ca, eta + (ya - mu) / np.maximum(mu, 1e-300)))
+    if start is not None and not converged.all():  # a warm start that failed: start again from y + 0.1
+        bad = np.flatnonzero(~converged)
+        redo = fit_poisson_packed(Xb[bad], y[bad], cmf[bad] > 0, tol=tol, max_iter=max_iter, with_cov=False)
+        beta[bad] = redo.coef
+        converged[bad] = redo.converged
     eta = linpred(all_idx, beta)
     mu = np.exp(eta)
     a, rhs = normal_eq(all_idx, mu * cmf, eta + (y - mu) / np.maximum(mu, 1e-300))

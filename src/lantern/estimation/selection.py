@@ -21,7 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import poisson
 
-from lantern.estimation.existence import check_model, check_models, identifiability
+from lantern.estimation.existence import (
+    check_model,
+    check_models,
+    face_of,
+    identifiability,
+    warm_rank_cache,
+)
 from lantern.estimation.glm import BatchFit, fit_poisson_packed
 from lantern.estimation.models import all_terms, design_matrix, main_effects, popcount
 
@@ -51,9 +57,13 @@ def _universe(models) -> tuple[int, ...]:
 
 def fit_models(
     t: int, y: np.ndarray, models: list[frozenset[int]], *, check: bool = True, with_cov: bool = True,
-    chunk: int = 4096,
+    chunk: int = 4096, start: np.ndarray | None = None,
 ) -> BatchResult:
-    """Fit ``models[b]`` to ``y[b]`` for every batch member (extended MLE)."""
+    """Fit ``models[b]`` to ``y[b]`` for every batch member (extended MLE).
+
+    ``start`` (B, P) optionally gives starting coefficients over the union of the models' terms
+    (sorted by order then bit pattern), e.g. the original-data fits when fitting bootstrap replicates.
+    """
     y = np.atleast_2d(np.asarray(y, dtype=np.float64))
     B, C = y.shape
     if len(models) == 1 and B > 1:
@@ -67,12 +77,17 @@ def fit_models(
     yi = y.astype(np.int64)
     ident = np.zeros(B, dtype=np.int64)
     faces: dict = {}
+    packed = np.packbits(yi > 0, axis=1)
+    supports = [r.tobytes() for r in packed]
+    uniq = {}
     for b, m in enumerate(models):
-        yc = yi[b]
-        key = (m, np.packbits(yc > 0).tobytes())
+        uniq.setdefault((m, supports[b]), b)
+    warm_rank_cache(t, [face_of(t, m, yi[b], sup) for (m, sup), b in uniq.items()])
+    for b, m in enumerate(models):
+        key = (m, supports[b])
         hit = faces.get(key)
         if hit is None:
-            hit = faces[key] = identifiability(t, m, yc)
+            hit = faces[key] = identifiability(t, m, yi[b], supports[b])
         ident[b], face = hit
         for s in face.fitted_terms:
             term_mask[b, col[s]] = True
@@ -91,11 +106,12 @@ def fit_models(
     XT = X.T
     for kv in np.unique(kk[idx]):
         grp = idx[kk[idx] == kv]
-        for start in range(0, len(grp), chunk):
-            sl = grp[start:start + chunk]
+        for first in range(0, len(grp), chunk):
+            sl = grp[first:first + chunk]
             cols = np.nonzero(term_mask[sl])[1].reshape(len(sl), kv)
             Xb = XT[cols].transpose(0, 2, 1)
-            f = fit_poisson_packed(Xb, y[sl], cell_mask[sl], with_cov=with_cov)
+            st = None if start is None else start[sl[:, None], cols]
+            f = fit_poisson_packed(Xb, y[sl], cell_mask[sl], with_cov=with_cov, start=st)
             coef[sl[:, None], cols] = f.coef
             mu[sl], ll[sl], dev[sl] = f.mu, f.loglik, f.deviance
             step[sl], conv[sl] = f.step, f.converged
@@ -104,7 +120,7 @@ def fit_models(
                 cov_all[sl[:, None, None], cols[:, :, None], cols[:, None, :]] = f.cov
     if check:
         suspect = (ident == 0) & ((step > 1e-6) | ~conv)
-        codes = check_models(t, models, yi, suspect=suspect)
+        codes = check_models(t, models, yi, suspect=suspect, supports=supports)
     else:
         codes = np.zeros(B, dtype=np.int64)
     ok = codes == 0
@@ -189,6 +205,7 @@ def stepwise(
 
 def score_models(
     t: int, y: np.ndarray, models: list[frozenset[int]], *, criterion: str = "bic", check: bool = True,
+    start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fit every model to one table ``y`` (C,) or to a batch (B, C).
 
@@ -203,7 +220,8 @@ def score_models(
     M = len(models)
     rep_y = np.repeat(yb, M, axis=0)
     rep_m = [m for _ in range(B) for m in models]
-    res = fit_models(t, rep_y, rep_m, check=check, with_cov=False)
+    st = None if start is None else np.tile(np.asarray(start), (B, 1))
+    res = fit_models(t, rep_y, rep_m, check=check, with_cov=False, start=st)
     npars = np.array([len(m) for m in rep_m], float)
     nobs = rep_y.sum(axis=1)
     if criterion == "bic":
