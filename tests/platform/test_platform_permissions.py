@@ -130,6 +130,7 @@ MATRIX: dict[tuple[str, str], Case] = {
                                             data=lambda w, s: {"language": "ro"}),
     ("", "home"): Case("GET", lambda w, s: "/", None, _home_status),
     ("accounts/login/", "login"): Case("GET", lambda w, s: "/accounts/login/", None, 302, public=True),
+    ("accounts/totp/", "totp"): Case("GET", lambda w, s: "/accounts/totp/", None, 302, public=True),
     ("accounts/logout/", "logout"): Case("POST", lambda w, s: "/accounts/logout/", None, 302, public=True),
     ("subjects/", "subject-list"): Case("GET", lambda w, s: f"/subjects/?ref={w.ref(s)}", "case.read", 200),
     ("subjects/<str:ref>/", "subject-detail"): Case("GET", lambda w, s: f"/subjects/{w.ref(s)}/", "case.read", 200,

@@ -219,3 +219,29 @@ def test_fields_in_error_are_marked_for_screen_readers(logged_in):
     html = logged_in.post("/intake/consent/", {"purpose": "assessment"}).content.decode()
     assert 'aria-invalid="true"' in html and 'aria-describedby="id_given_on-error"' in html
     assert 'id="id_given_on-error"' in html
+
+
+def test_totp_second_factor_single_use(client, caseworker):
+    import pyotp
+
+    from lantern.platform.accounts.services import totp_enable
+
+    uri = totp_enable(user=caseworker)
+    secret = pyotp.parse_uri(uri).secret
+    caseworker.refresh_from_db()
+    r = client.post("/accounts/login/", {"username": caseworker.username, "password": "pw-Secret-123"})
+    assert r.status_code == 302 and r["Location"] == "/accounts/totp/"
+    assert client.get("/subjects/").status_code == 302  # not signed in yet
+    bad = client.post("/accounts/totp/", {"code": "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"})
+    assert bad.status_code == 422 and 'aria-invalid="true"' in bad.content.decode()
+    code = pyotp.TOTP(secret).now()
+    ok = client.post("/accounts/totp/", {"code": code})
+    assert ok.status_code == 302 and client.get("/subjects/").status_code == 200
+    client.post("/accounts/logout/")
+    client.post("/accounts/login/", {"username": caseworker.username, "password": "pw-Secret-123"})
+    assert client.post("/accounts/totp/", {"code": code}).status_code == 422  # the same code cannot be replayed
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT totp_secret FROM accounts_user WHERE id = %s", [caseworker.pk])
+        assert secret not in cur.fetchone()[0]  # the secret is stored encrypted

@@ -8,6 +8,7 @@ import typer
 
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encryption keys of the identifier fields.", no_args_is_help=True)
+totp_app = typer.Typer(help="Second sign-in factor (TOTP).", no_args_is_help=True)
 
 
 def _env_file() -> Path:
@@ -122,6 +123,24 @@ def token_create(
     console.print(token, markup=False, highlight=False)
 
 
+@totp_app.command("enable")
+def totp_enable(username: str = typer.Argument(..., help="The user to protect with a second factor.")) -> None:
+    """Give USERNAME a TOTP second factor and print the otpauth:// URI once (enter it in an authenticator app)."""
+    _setup()
+    from lantern.cli._common import console, err_console
+    from lantern.errors import LanternError
+    from lantern.platform.accounts.models import User
+    from lantern.platform.accounts.services import totp_enable as enable
+
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise LanternError(f"no user named {username!r}", field="USERNAME")
+    uri = enable(user=user)
+    err_console.print(f"{username} now signs in with a password and a 6-digit code. Add this to the authenticator "
+                      "app (shown once):")
+    console.print(uri, markup=False, highlight=False)
+
+
 @keys_app.command("generate")
 def keys_generate() -> None:
     """Print a new Fernet key (put it first in LANTERN_FIELD_KEYS, then run `lantern keys rotate`)."""
@@ -150,3 +169,4 @@ def register(app: typer.Typer) -> None:
     app.command("migrate")(migrate)
     app.add_typer(token_app, name="token")
     app.add_typer(keys_app, name="keys")
+    app.add_typer(totp_app, name="totp")

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lantern.platform.fields import EncryptedTextField
 from lantern.platform.roles import Role
 
 
@@ -31,6 +32,9 @@ class Agency(models.Model):
 class User(AbstractUser):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
+    # second factor (RFC 6238 TOTP): the shared secret, encrypted; the last time step accepted (single use)
+    totp_secret = EncryptedTextField(blank=True, default="")
+    totp_last_step = models.BigIntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.username

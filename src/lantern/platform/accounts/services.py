@@ -90,3 +90,41 @@ def token_revoke(*, token: ApiToken, actor) -> None:
     token.save(update_fields=["revoked_at"])
     audit_record(actor=actor, action="token.revoke", object_type="user", object_ref=token.user.username,
                  detail=f"token={token.prefix}")
+
+
+# -- second factor (TOTP) ---------------------------------------------------------------------------------
+
+def totp_enable(*, user: User, actor=None) -> str:
+    """Give ``user`` a new TOTP secret; returns the otpauth:// URI to show once (QR code or manual entry)."""
+    import pyotp
+
+    secret = pyotp.random_base32()
+    user.totp_secret = secret
+    user.totp_last_step = None
+    user.save(update_fields=["totp_secret", "totp_last_step"])
+    audit_record(actor=actor or user, action="totp.enable", object_type="user", object_ref=user.username)
+    return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name="Lantern")
+
+
+def totp_verify(*, user: User, code: str) -> bool:
+    """Check a 6-digit code (±1 step of 30 s for clock drift); each accepted step can be used once only."""
+    import time
+
+    import pyotp
+
+    if not user.totp_secret or not code or not code.strip().isdigit():
+        return False
+    totp = pyotp.TOTP(user.totp_secret)
+    now = time.time()
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        for offset in (0, -1, 1):
+            at = now + offset * totp.interval
+            if totp.verify(code.strip(), for_time=at):
+                step = totp.timecode(at)
+                if locked.totp_last_step is not None and step <= locked.totp_last_step:
+                    return False  # replay of a code already used
+                User.objects.filter(pk=user.pk).update(totp_last_step=step)
+                user.totp_last_step = step
+                return True
+    return False

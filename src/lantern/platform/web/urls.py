@@ -6,6 +6,7 @@ from lantern.platform.web import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/totp/", views.totp, name="totp"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("subjects/", views.subject_list, name="subject-list"),
     path("subjects/<str:ref>/", views.subject_detail, name="subject-detail"),

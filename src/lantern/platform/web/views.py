@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -80,11 +81,13 @@ class LoginView(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
+        user = form.get_user()
+        if user.totp_secret:  # password right: now the second factor, before any session is opened
+            self.request.session[TOTP_PENDING] = {"uid": user.pk, "at": int(time.time()), "tries": 0,
+                                                 "next": self.get_success_url()}
+            return redirect("totp")
         response = super().form_valid(form)
-        now = int(timezone.now().timestamp())
-        self.request.session["lantern_started"] = now
-        self.request.session["lantern_seen"] = now
-        audit_record(actor=form.get_user(), action="login", channel="web")
+        _start_session(self.request, user)
         return response
 
     def form_invalid(self, form):
@@ -104,6 +107,50 @@ class LoginView(auth_views.LoginView):
         ctx = super().get_context_data(**kwargs)
         ctx["expired"] = self.request.GET.get("expired") == "1"
         return ctx
+
+
+TOTP_PENDING = "lantern_totp_pending"
+
+
+def _start_session(request, user) -> None:
+    now = int(timezone.now().timestamp())
+    request.session["lantern_started"] = now
+    request.session["lantern_seen"] = now
+    audit_record(actor=user, action="login", channel="web")
+
+
+def totp(request):
+    """Second sign-in step for users with TOTP: a 6-digit code, single use, 5 tries, 5 minutes."""
+    from django.contrib.auth import get_user_model, login
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from lantern.platform.accounts.services import totp_verify
+
+    pending = request.session.get(TOTP_PENDING)
+    if request.user.is_authenticated:
+        return redirect("home")
+    if not pending or time.time() - pending["at"] > 300:
+        request.session.pop(TOTP_PENDING, None)
+        return redirect("login")
+    error = ""
+    if request.method == "POST":
+        user = get_user_model().objects.filter(pk=pending["uid"], is_active=True).first()
+        if user is not None and totp_verify(user=user, code=request.POST.get("code", "")):
+            request.session.pop(TOTP_PENDING, None)
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            _start_session(request, user)
+            target = pending.get("next") or "/"
+            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+                target = "/"
+            return redirect(target)
+        pending["tries"] += 1
+        audit_record(actor=user, action="login.totp", outcome=Outcome.DENIED, channel="web")
+        if pending["tries"] >= 5:
+            request.session.pop(TOTP_PENDING, None)
+            return redirect("login")
+        request.session[TOTP_PENDING] = pending
+        error = _("The code is not right. Use the current code from your authenticator app.")
+    return render(request, "web/totp.html", {"error": error}, status=422 if error else 200)
 
 
 @login_required
