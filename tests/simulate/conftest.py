@@ -20,7 +20,7 @@ def independent_world():
 
 
 #: noise rates raised so the rate tests have power; the romanisation habit is kept
-NOISY = {"typo": 0.10, "swap_order": 0.15, "given_missing": 0.05, "family_missing": 0.08, "uppercase": 0.30,
+NOISY = {"typo": 0.10, "swap_order": 0.15, "middle_dropped": 0.30, "given_missing": 0.05, "family_missing": 0.08, "uppercase": 0.30,
          "dob_missing": 0.10, "dob_jan1": 0.12, "dob_swap": 0.20, "sex_missing": 0.04,
          "citizenship_missing": 0.06, "duplicate": 0.10}
 

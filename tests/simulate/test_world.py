@@ -193,17 +193,20 @@ def test_capture_heterogeneity_and_referral_dependence(world, independent_world)
     assert _close((a & b).mean(), a.mean() * b.mean(), N)
 
 
-@pytest.mark.parametrize("rate", ["duplicate", "swap_order", "typo", "uppercase", "dob_missing", "dob_jan1",
+@pytest.mark.parametrize("rate", ["duplicate", "swap_order", "middle_dropped", "typo", "uppercase", "dob_missing", "dob_jan1",
                                   "given_missing", "family_missing", "sex_missing", "citizenship_missing"])
 def test_noise_rates_match_configuration(noisy_world, rate):
     from .conftest import NOISY
 
     lst = noisy_world.lists["immigration"]
-    t = noisy_world.records.filter(pl.col("list") == "immigration").join(lst, on="record_id")
+    t = (noisy_world.records.filter(pl.col("list") == "immigration").join(lst, on="record_id")
+         .join(noisy_world.people.select("person_id", "middle_name"), on="person_id"))
     n = t.height
+    with_middle = t.filter(pl.col("middle_name").is_not_null())
     observed = {
         "duplicate": lambda: t["duplicate"].sum() / (n - t["duplicate"].sum()),
         "swap_order": lambda: t["name_order_swapped"].mean(),
+        "middle_dropped": lambda: with_middle["middle_dropped"].mean(),
         "typo": lambda: t["typo_given"].mean(),
         "uppercase": lambda: (t.filter(pl.col("given_name").is_not_null() & (pl.col("given_name").str.len_chars() > 1))
                               .select((pl.col("given_name") == pl.col("given_name").str.to_uppercase()).mean()).item()),

@@ -417,7 +417,8 @@ def _dob_strings(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _lists(sc: Scenario, std: StandardView, P: dict, E: dict, J: dict, rng: np.random.Generator,
-           given_idx: np.ndarray, family_idx: np.ndarray) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+           given_idx: np.ndarray, middle_idx: np.ndarray, family_idx: np.ndarray
+           ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     d = sc.data
     n = P["cit"].shape[0]
     L = d["lists"]
@@ -459,6 +460,12 @@ def _lists(sc: Scenario, std: StandardView, P: dict, E: dict, J: dict, rng: np.r
         rom = rom_cache[key]
         given = rom[given_idx[pid]]
         family = rom[family_idx[pid]]
+        mid = middle_idx[pid]
+        has_mid = mid >= 0
+        mid_dropped = has_mid & (rng.random(k) < nz["middle_dropped"])
+        keep_mid = has_mid & ~mid_dropped
+        given = given.copy()
+        given[keep_mid] = given[keep_mid] + " " + rom[mid[keep_mid]]
         swap = rng.random(k) < nz["swap_order"]
         given, family = np.where(swap, family, given), np.where(swap, given, family)
         t_g = rng.random(k) < nz["typo"]
@@ -520,6 +527,7 @@ def _lists(sc: Scenario, std: StandardView, P: dict, E: dict, J: dict, rng: np.r
             pl.Series("person_id", pid.astype(np.int64)),
             pl.Series("duplicate", is_dup),
             pl.Series("name_order_swapped", swap),
+            pl.Series("middle_dropped", mid_dropped),
             pl.Series("typo_given", t_g),
             pl.Series("typo_family", t_f),
             _S("dob_error", dob_err),
@@ -650,14 +658,15 @@ def _ans_series(name: str, a: np.ndarray) -> pl.Series:
 # --------------------------------------------------------------------------- names and assembly
 
 
-def _names(P: dict, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _names(P: dict, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pool indices of each person's given, middle (-1 = none) and family name."""
     pools = load_pools()
     n = P["cit"].shape[0]
     given = np.zeros(n, np.int32)
     family = np.zeros(n, np.int32)
-    lang_codes = P["langs"]
-    u1, u2 = rng.random(n), rng.random(n)
-    for li, lang in enumerate(lang_codes):
+    middle = np.full(n, -1, np.int32)
+    u1, u2, u3, u4 = rng.random(n), rng.random(n), rng.random(n), rng.random(n)
+    for li, lang in enumerate(P["langs"]):
         for is_f in (False, True):
             mask = (P["lang"] == li) & (P["female"] == is_f)
             if not mask.any():
@@ -667,7 +676,11 @@ def _names(P: dict, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, l
             f = f if f is not None else pools.index[(lang, "family")]
             given[mask] = g[np.minimum((u1[mask] * g.size).astype(int), g.size - 1)]
             family[mask] = f[np.minimum((u2[mask] * f.size).astype(int), f.size - 1)]
-    return given, family, lang_codes
+            mid = pools.index.get((lang, "middle_female" if is_f else "middle_male"))
+            if mid is not None and pools.middle_rate.get(lang, 0.0) > 0:
+                has = mask & (u3 < pools.middle_rate[lang])
+                middle[has] = mid[np.minimum((u4[has] * mid.size).astype(int), mid.size - 1)]
+    return given, middle, family
 
 
 def simulate(scenario: str | Scenario | dict = "romania", people: int = 10_000, seed: int = 1, *,
@@ -711,13 +724,13 @@ def simulate(scenario: str | Scenario | dict = "romania", people: int = 10_000, 
     tick = progress or (lambda *_: None)
 
     P = _people(sc, std, n, rngs[0])
-    given_idx, family_idx, _ = _names(P, rngs[5])
+    given_idx, middle_idx, family_idx = _names(P, rngs[5])
     tick("people", 1, len(STAGES))
     journeys, J = _journeys(sc, std, P, rngs[1])
     tick("journeys", 2, len(STAGES))
     E = _exploitation(sc, std, P, J, rngs[2])
     tick("exploitation", 3, len(STAGES))
-    lists, records = _lists(sc, std, P, E, J, rngs[3], given_idx, family_idx)
+    lists, records = _lists(sc, std, P, E, J, rngs[3], given_idx, middle_idx, family_idx)
     tick("lists", 4, len(STAGES))
     assessments = _interviews(sc, std, P, E, records, lists, rngs[4])
     tick("interviews", 5, len(STAGES))
@@ -747,8 +760,10 @@ def simulate(scenario: str | Scenario | dict = "romania", people: int = 10_000, 
         J["onward_country_s"],
         _date_series("onward_date", np.where(J["onward"], J["onward_date"], 0), J["onward"]),
         _coded("given_name_original", orig, given_idx),
+        _coded("middle_name_original", orig, middle_idx),
         _coded("family_name_original", orig, family_idx),
         _coded("given_name", latin, given_idx),
+        _coded("middle_name", latin, middle_idx),
         _coded("family_name", latin, family_idx),
         pl.Series("precarity", P["precarity"]),
         pl.Series("latent_risk", E["latent"]),

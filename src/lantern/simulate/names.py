@@ -184,14 +184,17 @@ def skeleton(name: str) -> str:
 
 @dataclass(frozen=True)
 class NamePools:
-    """All pools flattened: entry ``i`` has ``language[i]``, ``kind[i]`` (male|female|family),
-    ``original[i]`` and ``scholarly[i]``; ``index[(language, kind)]`` lists its entries."""
+    """All pools flattened: entry ``i`` has ``language[i]``, ``kind[i]`` (male, female, family,
+    family_female, middle_male, middle_female), ``original[i]`` and ``scholarly[i]``;
+    ``index[(language, kind)]`` lists its entries; ``middle_rate[language]`` is the probability
+    of a second given name."""
 
     language: tuple[str, ...]
     kind: tuple[str, ...]
     original: tuple[str, ...]
     scholarly: tuple[str | None, ...]
     index: dict[tuple[str, str], np.ndarray]
+    middle_rate: dict[str, float]
 
     def romanised(self, system_by_script: dict[str, str]) -> np.ndarray:
         """Every pool entry romanised with one agency's systems (object array of str)."""
@@ -211,10 +214,12 @@ def load_pools() -> NamePools:
     orig: list[str] = []
     sch: list[str | None] = []
     index: dict[tuple[str, str], list[int]] = {}
+    rates: dict[str, float] = {}
     for path in sorted((DATA / "names").glob("*.yaml")):
         lang = path.stem
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-        for kind in ("male", "female", "family", "family_female"):
+        rates[lang] = float(spec.get("middle_rate", 0.0))
+        for kind in ("male", "female", "family", "family_female", "middle_male", "middle_female"):
             for entry in spec.get(kind, []):
                 if isinstance(entry, str):
                     o, s = entry, None
@@ -227,7 +232,7 @@ def load_pools() -> NamePools:
                 sch.append(s)
     return NamePools(
         tuple(langs), tuple(kinds), tuple(orig), tuple(sch),
-        {k: np.asarray(v, dtype=np.int32) for k, v in index.items()},
+        {k: np.asarray(v, dtype=np.int32) for k, v in index.items()}, rates,
     )
 
 

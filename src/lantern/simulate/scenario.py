@@ -315,7 +315,7 @@ _CHANNEL = struct({
 })
 
 _NOISE_KEYS = (
-    "typo", "swap_order", "given_missing", "family_missing", "uppercase", "dob_missing", "dob_jan1",
+    "typo", "swap_order", "middle_dropped", "given_missing", "family_missing", "uppercase", "dob_missing", "dob_jan1",
     "dob_swap", "sex_missing", "citizenship_missing", "duplicate",
 )
 _NOISE = struct({k: (_prob, 0.0) for k in _NOISE_KEYS})
