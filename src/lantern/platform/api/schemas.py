@@ -92,5 +92,6 @@ class ImportOut(Schema):
     format: str
     rows: int
     created: list[str]
+    subjects: list[str]
     new_subjects: int
     problems: list[ProblemOut]

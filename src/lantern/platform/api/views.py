@@ -208,6 +208,7 @@ def assessments_import(request, file: File[UploadedFile], format: Form[str] = "c
     else:
         report = imports.assessments_import(user=request.user, content=file.read(), fmt=format)
     body = {"ok": report.ok, "format": report.format, "rows": report.rows, "created": report.created,
+            "subjects": report.subjects,
             "new_subjects": report.new_subjects,
             "problems": [{"record": p.record, "field": p.field, "reason": p.reason} for p in report.problems]}
     if report.ok:

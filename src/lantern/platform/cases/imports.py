@@ -3,9 +3,11 @@
 All rows are parsed and validated first; if any row has a problem, nothing is saved and the report lists
 every (row, field, reason). Otherwise all rows are saved in one transaction.
 
-Subjects: a row's ``subject_ref`` must be a pseudonym the user can see (the interview is added to that
-subject) or empty (a new subject is created). A pseudonym that does not exist and one that belongs to
-another agency get the same answer.
+Subjects: when a row's ``subject_ref`` is a pseudonym the user can see, the interview is added to that
+subject. Otherwise (empty, the source system's own reference, a pseudonym that does not exist — or one of
+another agency, which is treated exactly the same) a new subject with a fresh random pseudonym is created;
+rows of one file with the same unknown reference share that new subject. The unknown reference itself is
+not stored (it may be identifying). The report gives each row's pseudonym.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class ImportReport:
     format: str
     rows: int = 0
     created: list[str] = field(default_factory=list)  # assessment refs, in row order
+    subjects: list[str] = field(default_factory=list)  # the subject pseudonym of each row, in row order
     new_subjects: int = 0
     problems: list[Problem] = field(default_factory=list)
 
@@ -160,19 +163,14 @@ def assessments_import(*, user, content: bytes, fmt: str = "csv") -> ImportRepor
         if agency and agency != user.agency.key:
             report.problems.append(Problem(f"you can import only for your own agency ({user.agency.key})",
                                            field="agency", record=record))
-        subject = None
-        if ref:
-            subject = visible.get(ref)
-            if subject is None:
-                report.problems.append(Problem(f"no subject with the pseudonym {ref[:20]!r}", field="subject_ref",
-                                               record=record))
+        subject = visible.get(ref) if ref else None
         if external:
             if external in seen_external:
                 report.problems.append(Problem(f"the same id {external[:40]!r} as row {seen_external[external]}",
                                                field="assessment_id", record=record))
             seen_external[external] = i
         cleaned = validation.clean_assessment(row, record=record, problems=report.problems)
-        planned.append((subject, cleaned, external[:100]))
+        planned.append((subject, ref, cleaned, external[:100]))
     if not report.problems and seen_external:
         dup = set(Assessment.objects.filter(agency_id=user.agency_id, external_id__in=seen_external)
                   .values_list("external_id", flat=True))
@@ -185,13 +183,19 @@ def assessments_import(*, user, content: bytes, fmt: str = "csv") -> ImportRepor
         return report
     with transaction.atomic():
         new_subjects: list[Subject] = []
-        for subject, cleaned, external in planned:
+        by_unknown_ref: dict[str, Subject] = {}
+        for subject, ref, cleaned, external in planned:
             if subject is None:
-                subject = _new_subject(user=user)
-                new_subjects.append(subject)
+                subject = by_unknown_ref.get(ref) if ref else None
+                if subject is None:
+                    subject = _new_subject(user=user)
+                    new_subjects.append(subject)
+                    if ref:
+                        by_unknown_ref[ref] = subject
             a = _make_assessment(user=user, subject=subject, cleaned=cleaned, source=f"import-{fmt}",
                                  external_id=external)
             report.created.append(a.ref)
+            report.subjects.append(subject.ref)
         report.new_subjects = len(new_subjects)
         audit_record(actor=user, action="assessment.import", object_type="assessment",
                      detail=f"format={fmt} rows={report.rows} new_subjects={len(new_subjects)}")
