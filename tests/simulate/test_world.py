@@ -299,3 +299,16 @@ def test_mediterranean_scenario_differs():
     border = w.records.filter(pl.col("list") == "border_police")["person_id"].n_unique()
     assert border > 0.8 * 3_000  # the coast guard records nearly everyone
     assert (w.assessments["country_of_interview"] == "IT").all()
+
+
+def test_agency_abroad_meets_only_people_who_moved_there():
+    from lantern.simulate import simulate
+
+    w = simulate("mediterranean-sea-arrivals", people=4_000, seed=3)
+    t = (w.records.filter(pl.col("list") == "fr_border_police")
+         .join(w.people.select("person_id", "onward", "onward_country", "onward_date"), on="person_id")
+         .join(w.lists["fr_border_police"].select("record_id", "record_date", "crossing_point"), on="record_id"))
+    assert t.height > 50
+    assert t["onward"].all() and (t["onward_country"] == "FR").all()
+    assert (t["record_date"] == t["onward_date"]).all()
+    assert t["crossing_point"].str.contains("IT–FR").all()

@@ -298,6 +298,11 @@ def _journeys(sc: Scenario, std: StandardView, P: dict, rng: np.random.Generator
             sel = omode_i == mi
             opt_c = np.array([X.code(o) for o in options], dtype=np.int32)
             ocross[sel] = opt_c[np.minimum((u[sel] * len(options)).astype(int), len(options) - 1)]
+    for c, options in ow["crossings_to"].items():
+        # land crossings named for a destination country override the per-mode list
+        sel = (np.asarray(dests, dtype=object)[odest_i] == c) & (np.asarray(modes, dtype=object)[omode_i] != "air")
+        opt_c = np.array([X.code(o) for o in options], dtype=np.int32)
+        ocross[sel] = opt_c[np.minimum((u[sel] * len(options)).astype(int), len(options) - 1)]
     oi = np.flatnonzero(onward)
     dest_c = V.code(dest)
     # the destination leg of movers gets its exit date
@@ -340,6 +345,7 @@ def _journeys(sc: Scenario, std: StandardView, P: dict, rng: np.random.Generator
         "onward_country": np.where(onward, np.asarray(dests, dtype=object)[odest_i], None),
         "onward_country_s": V.series("onward_country", onward_c),
         "crossing_at_entry": cross_at_entry, "facilitator_at_entry": fac_at_entry, "crossings": X, "facilitators": F,
+        "onward_crossing": np.where(onward, ocross, -1).astype(np.int32),
     }
     return journeys, extra
 
@@ -438,7 +444,11 @@ def _lists(sc: Scenario, std: StandardView, P: dict, E: dict, J: dict, rng: np.r
             lp = lp + het * w * _covariate(key, P, E, J)
         for src, w in a["referrals"].items():
             lp = lp + dep * w * captured[src]
+        abroad = a["country"] != d["destination"]
         cap = rng.random(n) < expit(lp)
+        if abroad:
+            # an agency in another member state can only meet people who moved on there
+            cap &= J["onward"] & (J["onward_country"] == a["country"])
         captured[name] = cap
         idx = np.flatnonzero(cap)
         nz = a["noise"]
@@ -446,7 +456,11 @@ def _lists(sc: Scenario, std: StandardView, P: dict, E: dict, J: dict, rng: np.r
         pid = np.concatenate([idx, idx[dup]])
         is_dup = np.concatenate([np.zeros(idx.size, bool), np.ones(int(dup.sum()), bool)])
         k = pid.size
-        if a["timing"] == "entry":
+        if abroad:
+            first = J["onward_date"][pid] if a["timing"] == "entry" else None
+            span = np.maximum(end - J["onward_date"][pid], 0)
+            rdate = first if first is not None else J["onward_date"][pid] + np.floor(rng.random(k) * (span + 1)).astype(np.int64)
+        elif a["timing"] == "entry":
             rdate = P["entry"][pid]
         else:
             span = np.maximum(stay_end[pid] - P["entry"][pid], 0)
@@ -519,7 +533,8 @@ def _lists(sc: Scenario, std: StandardView, P: dict, E: dict, J: dict, rng: np.r
         ]
         rec = df.select(cols)
         if a["timing"] == "entry":
-            rec = rec.with_columns(J["crossings"].series("crossing_point", J["crossing_at_entry"][pid]))
+            codes = J["onward_crossing"][pid] if abroad else J["crossing_at_entry"][pid]
+            rec = rec.with_columns(J["crossings"].series("crossing_point", codes))
         out_lists[name] = rec
         truths.append(pl.DataFrame([
             _S("list", np.full(k, name, dtype=object)),

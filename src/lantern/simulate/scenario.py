@@ -396,6 +396,7 @@ _SCHEMA = struct({
         "destinations": (dist(_key_country), _REQUIRED),
         "modes": (dist(_key_code("leg_mode")), _REQUIRED),
         "crossings": (mapping(_key_code("leg_mode"), listof(_str, min_len=1)), {}),
+        "crossings_to": (mapping(_key_country, listof(_str, min_len=1)), {}),
         "facilitator": (_facilitator, {"none": 1.0}),
         "after_days": (_positive, 150.0),
     }), _REQUIRED),
@@ -445,7 +446,7 @@ _SCHEMA = struct({
 
 # sections whose value is a keyed collection: replaced as a whole by a child scenario
 _REPLACE = {
-    "origins", "channels", "destinations", "modes", "crossings", "facilitator", "work_sectors",
+    "origins", "channels", "destinations", "modes", "crossings", "crossings_to", "facilitator", "work_sectors",
     "literacy_low", "base", "loading", "precarity_from", "weights", "forms", "sectors", "dimensions",
     "grades", "effects", "referrals", "romanisation", "regions", "languages", "education",
     "legal_status", "routes",
