@@ -202,3 +202,20 @@ def test_healthz(client, db, monkeypatch):
 
     monkeypatch.setattr("lantern.platform.web.views.connection", Down())
     assert client.get("/healthz").status_code == 503
+
+
+def test_analyst_export_is_pseudonymous_and_own_agency_only(client, make_user, caseworker, other_caseworker,
+                                                            make_subject, std):
+    mine = make_subject(caseworker, identity={"given_name": "Hidden", "family_name": "Person"})
+    make_subject(other_caseworker)
+    analyst = make_user(Role.ANALYST)
+    _row, token = token_create(user=analyst)
+    r = client.get("/api/v1/assessments/export.csv", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.content.decode())))
+    assert [row["subject_ref"] for row in rows] == [mine.ref]
+    assert list(rows[0]) == [c.name for c in std.assessment_columns()]
+    assert "Hidden" not in r.content.decode()
+    assert AuditEvent.objects.filter(action="assessment.export", detail="rows=1").exists()
+    _row, cw_token = token_create(user=caseworker)
+    assert client.get("/api/v1/assessments/export.csv", HTTP_AUTHORIZATION=f"Bearer {cw_token}").status_code == 403

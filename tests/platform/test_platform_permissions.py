@@ -115,6 +115,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("api/v1/subjects/<ref>/assessments", "assessment_create"): Case(
         "POST", lambda w, s: f"/api/v1/subjects/{w.ref(s)}/assessments", "case.write", 201, scoped=True, api=True,
         data=lambda w, s: w.flat_row()),
+    ("api/v1/assessments/export.csv", "assessments_export"): Case(
+        "GET", lambda w, s: "/api/v1/assessments/export.csv", "assessment.analyse", 200, api=True),
     ("api/v1/assessments/<ref>", "assessment_detail"): Case(
         "GET", lambda w, s: f"/api/v1/assessments/{w.assessment(s)}", "case.read", 200, scoped=True, api=True),
     ("api/v1/subjects/<ref>/journey", "journey_get"): Case(

@@ -174,6 +174,33 @@ def _assessment_out(a) -> dict:
             "notes": a.notes}
 
 
+@api.get("/assessments/export.csv", response={200: None, **_ERRORS}, tags=["assessments"])
+def assessments_export(request):
+    """All assessments recorded by my agency as a CSV in the flat assessment format (pseudonyms only, no
+    identifiers, no notes) — for analysts and supervisors. Audited with the number of rows."""
+    import csv
+    import io
+
+    from django.http import HttpResponse
+
+    from lantern.platform import vocab
+    from lantern.platform.audit.services import audit_record
+
+    rows = selectors.assessment_rows_for_analysis(user=request.user)
+    columns = [c.name for c in vocab.current().assessment_columns()]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    n = 0
+    for a in rows.order_by("interview_date", "id").iterator(chunk_size=1000):
+        writer.writerow({k: ("" if v is None else v) for k, v in assessment_flat_row(a).items()})
+        n += 1
+    audit_record(actor=request.user, action="assessment.export", object_type="assessment", detail=f"rows={n}")
+    response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="assessments-{request.user.agency.key}.csv"'
+    return response
+
+
 @api.get("/assessments/{ref}", response={200: AssessmentOut, **_ERRORS}, tags=["assessments"])
 def assessment_detail(request, ref: str):
     return _assessment_out(selectors.assessment_get_for_user(user=request.user, ref=ref))
