@@ -50,3 +50,15 @@ def test_write_is_atomic_and_refuses_foreign_directories(tmp_path):
     w2.write(out)  # replaces an earlier output
     assert json.loads((out / "manifest.json").read_text())["people"] == 300
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left behind
+
+
+@pytest.mark.parametrize("people", [1, 2, 37])
+def test_tiny_worlds_work_and_keep_their_schema(tmp_path, people):
+    big = simulate("romania", people=2_000, seed=3)
+    w = simulate("romania", people=people, seed=3)
+    assert w.people.height == people
+    assert w.people.schema == big.people.schema
+    assert w.assessments.schema == big.assessments.schema
+    for name, lst in w.lists.items():
+        assert lst.schema == big.lists[name].schema
+    w.write(tmp_path / "tiny")

@@ -575,7 +575,10 @@ def _interviews(sc: Scenario, std: StandardView, P: dict, E: dict, records: pl.D
         lst = lists[name].select("record_id", "record_date", "region")
         parts.append(t.join(lst, on="record_id", how="left", maintain_order="left").with_columns(pl.lit(name).alias("agency")))
     if not parts:
-        return pl.DataFrame(schema={c: pl.String for c in std.assessment_columns})
+        flags = set(std.indicator_ids) | set(std.factor_ids)
+        return pl.DataFrame(schema={
+            c: pl.Date if c == "interview_date" else pl.Int32 if c == "age" else pl.Int8 if c in flags else pl.String
+            for c in std.assessment_columns})
     base = pl.concat(parts, how="vertical")
     pid = base.get_column("person_id").to_numpy()
     k = pid.size
