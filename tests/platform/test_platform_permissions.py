@@ -161,6 +161,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("intake/", "intake-start"): Case("GET", lambda w, s: f"/intake/?subject={w.ref(s)}", "case.write", 302,
                                       scoped=True),
     ("intake/<str:step>/", "intake-step"): Case("GET", lambda w, s: "/intake/consent/", "case.write", 302),
+    ("imports/", "import-assessments"): Case("GET", lambda w, s: "/imports/", "case.write", 200),
     ("audit/", "audit-list"): Case("GET", lambda w, s: "/audit/", "audit.read", 200),
 }
 

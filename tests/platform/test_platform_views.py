@@ -245,3 +245,27 @@ def test_totp_second_factor_single_use(client, caseworker):
     with connection.cursor() as cur:
         cur.execute("SELECT totp_secret FROM accounts_user WHERE id = %s", [caseworker.pk])
         assert secret not in cur.fetchone()[0]  # the secret is stored encrypted
+
+
+def test_web_import_reports_every_row_and_saves_nothing_on_error(logged_in, flat_row):
+    import csv
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    rows = [flat_row(), flat_row(citizenship="XX")]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows(rows)
+    data = buf.getvalue().encode()
+    r = logged_in.post("/imports/", {"file": SimpleUploadedFile("a.csv", data), "format": "csv"})
+    assert r.status_code == 422 and "row 3" in r.content.decode() and "citizenship" in r.content.decode()
+    assert not Assessment.objects.exists()
+    buf2 = io.StringIO()
+    w = csv.DictWriter(buf2, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerow(rows[0])
+    r = logged_in.post("/imports/", {"file": SimpleUploadedFile("a.csv", buf2.getvalue().encode()), "format": "csv"})
+    assert r.status_code == 200 and Assessment.objects.count() == 1
+    assert Assessment.objects.get().ref in r.content.decode()

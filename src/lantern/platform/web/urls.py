@@ -21,5 +21,6 @@ urlpatterns = [
     path("assessments/<str:ref>/", views.assessment_detail, name="assessment-detail"),
     path("intake/", views.intake_start, name="intake-start"),
     path("intake/<str:step>/", views.intake_step, name="intake-step"),
+    path("imports/", views.import_assessments, name="import-assessments"),
     path("audit/", views.audit_list, name="audit-list"),
 ]

@@ -508,3 +508,35 @@ def _intake_review(request, draft, ctx):
     return render(request, "web/intake_review.html", ctx, status=422 if request.method == "POST" else 200)
 
 
+
+
+@login_required
+def import_assessments(request):
+    """Upload a flat-format CSV or an ODK / KoboToolbox export: all rows or none, with a per-row report."""
+    from django.conf import settings
+
+    from lantern.platform.cases import imports
+
+    selectors.require(request.user, "case.write", action="assessment.import")
+    report = None
+    status = 200
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        fmt = request.POST.get("format", "csv")
+        if upload is None:
+            report = imports.ImportReport(format=fmt)
+            report.problems = [imports.Problem(_("Choose a file."), field="file", record="file")]
+        elif upload.size > settings.LANTERN_IMPORT_MAX_BYTES:
+            report = imports.ImportReport(format=fmt)
+            report.problems = [imports.Problem(f"{upload.size:,} bytes; the limit is "
+                                               f"{settings.LANTERN_IMPORT_MAX_BYTES:,}", field="file", record="file")]
+        else:
+            try:
+                report = imports.assessments_import(user=request.user, content=upload.read(), fmt=fmt)
+            except LanternError as exc:
+                report = imports.ImportReport(format=fmt)
+                report.problems = exc.problems
+        status = 200 if report.ok else 422
+    return render(request, "web/import.html", {"report": report,
+                                               "rows": list(zip(report.created, report.subjects, strict=True))
+                                               if report else []}, status=status)
