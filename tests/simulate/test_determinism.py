@@ -62,3 +62,17 @@ def test_tiny_worlds_work_and_keep_their_schema(tmp_path, people):
     for name, lst in w.lists.items():
         assert lst.schema == big.lists[name].schema
     w.write(tmp_path / "tiny")
+
+
+def test_same_bytes_with_one_polars_thread(tmp_path):
+    """Output does not depend on the number of threads (the child runs with POLARS_MAX_THREADS=1)."""
+    import os
+    import subprocess
+    import sys
+
+    here = simulate("romania", people=3_000, seed=8).write(tmp_path / "here")
+    code = ("import sys; from lantern.simulate import simulate; "
+            "simulate('romania', people=3000, seed=8).write(sys.argv[1])")
+    env = {**os.environ, "POLARS_MAX_THREADS": "1"}
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "child")], check=True, env=env)
+    assert _digest(here) == _digest(tmp_path / "child")

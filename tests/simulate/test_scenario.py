@@ -138,3 +138,13 @@ def test_yaml_round_trip():
     sc = load_scenario("romania")
     again = load_scenario(yaml.safe_load(sc.to_yaml()))
     assert again.data == sc.data
+
+
+def test_exclusive_outcomes_cannot_exceed_one():
+    raw = _raw()
+    raw["interviews"]["yes_if_true"] = 0.9
+    raw["interviews"]["unknown"] = 0.2
+    raw["lists"]["agencies"]["ngo_b"]["noise"].update(dob_missing=0.5, dob_jan1=0.4, dob_swap=0.2)
+    probs = _problems(raw)
+    assert "must not exceed 1" in probs["interviews"]
+    assert "dob_missing + dob_jan1 + dob_swap" in probs["lists.agencies.ngo_b.noise"]

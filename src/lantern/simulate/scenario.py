@@ -558,6 +558,15 @@ def _cross_checks(d: dict, ctx: _Ctx) -> None:
                         "referrals may only come from a list defined earlier (lists are filled in order)")
         if a["country"] is None:
             a["country"] = d["destination"]
+    iv = d["interviews"]
+    _sum_at_most_one(ctx, "interviews", iv, ("yes_if_true", "unknown"))
+    _sum_at_most_one(ctx, "interviews", iv, ("yes_if_false", "unknown"))
+    for name, a in d["lists"]["agencies"].items():
+        _sum_at_most_one(ctx, f"lists.agencies.{name}.noise", a["noise"], ("dob_missing", "dob_jan1", "dob_swap"))
+        merged = {k: (a["interview_noise"].get(k) if a["interview_noise"].get(k) is not None else iv[k])
+                  for k in ("yes_if_true", "yes_if_false", "unknown")}
+        _sum_at_most_one(ctx, f"lists.agencies.{name}.interview_noise", merged, ("yes_if_true", "unknown"))
+        _sum_at_most_one(ctx, f"lists.agencies.{name}.interview_noise", merged, ("yes_if_false", "unknown"))
     for lvl in ("exploited", "not_exploited"):
         for dim, _ in ctx.std.dimensions:
             if dim not in d["indicators"][lvl]["dimensions"]:
@@ -565,6 +574,13 @@ def _cross_checks(d: dict, ctx: _Ctx) -> None:
         for g in ("strong", "medium", "weak"):
             if g not in d["indicators"][lvl]["grades"]:
                 ctx.bad(f"indicators.{lvl}.grades.{g}", "is required")
+
+
+def _sum_at_most_one(ctx: _Ctx, path: str, values: dict, keys: tuple[str, ...]) -> None:
+    """Exclusive outcomes drawn from one uniform number cannot have probabilities summing above 1."""
+    total = sum(values[k] for k in keys)
+    if total > 1.0 + SUM_TOLERANCE:
+        ctx.bad(path, f"{' + '.join(keys)} must not exceed 1 (they are exclusive outcomes), they sum to {total:.6g}")
 
 
 def _read_yaml(path: Path) -> dict:
