@@ -7,7 +7,8 @@ in the cells of their **first** assessment in the data (date, country, citizensh
 the registration, as in Eurostat's "registered victims" of the year of registration). A person's flags
 (``vulnerable``, ``presumed_victim``, ``identified_victim``) are true if any of their assessments set
 them. Every table is therefore additive (categories sum to their totals), which the disclosure control
-relies on.
+relies on. Two assessments of a person on the same day are ordered by a hash of their ids (arbitrary
+but the same on every run).
 
 Population ``tcn`` keeps persons whose citizenship is known and not an EU member state (the standard's
 ``countries`` flags); ``all`` keeps everyone (e.g. for Eurostat's victims of every citizenship).
@@ -170,8 +171,13 @@ class Dataset:
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE persons AS SELECT * FROM read_parquet('{quoted}')")  # noqa: S608
             self._finish_persons()
             return
-        # one aggregate state per person: the first assessment's attributes as a struct, chosen by
-        # (date, assessment id) so ties are broken the same way every time
+        # one aggregate state per person: the first assessment's attributes as a struct, chosen by an
+        # integer key (day number, then a hash of the assessment id, so same-day ties are broken the
+        # same way every time; integer keys compare much faster than (date, string) pairs)
+        key = (
+            "(CAST(date_diff('day', DATE '1970-01-01', CAST(interview_date AS DATE)) AS BIGINT) * 4294967296 "
+            "+ CAST(hash(CAST(assessment_id AS VARCHAR)) % 4294967296 AS BIGINT))"
+        )
         fields = []
         for col in ATTRIBUTE_COLUMNS:
             typ = "INTEGER" if col == "age" else "VARCHAR"
@@ -181,11 +187,10 @@ class Dataset:
             for flag in FLAG_COLUMNS
         ]
         sql = (
-            "CREATE OR REPLACE TEMP TABLE persons AS SELECT person, interview_date, UNNEST(first), "  # noqa: S608
+            "CREATE OR REPLACE TEMP TABLE persons AS SELECT person, UNNEST(first), "  # noqa: S608
             + ", ".join(f.split(" AS ")[-1] for f in flags)
             + " FROM (SELECT coalesce(CAST(subject_ref AS VARCHAR), 'a:' || CAST(assessment_id AS VARCHAR)) AS person, "
-            "min(CAST(interview_date AS DATE)) AS interview_date, "
-            f"arg_min(struct_pack({', '.join(fields)}), (CAST(interview_date AS DATE), CAST(assessment_id AS VARCHAR))) AS first, "
+            f"arg_min(struct_pack(interview_date := CAST(interview_date AS DATE), {', '.join(fields)}), {key}) AS first, "
             + ", ".join(flags)
             + f" FROM {raw} GROUP BY 1)"
         )
@@ -373,49 +378,97 @@ def compute_table(ds: Dataset, spec: TableSpec, *, rules: SDCRules, standard_ver
     return _finish(ds, spec, body, rules, standard_version)
 
 
+_RAW_DATE = {"_y": "year(interview_date)", "_q": "quarter(interview_date)", "_m": "month(interview_date)"}
+_EXPLOITATION_EXTRA = ["sexual_exploitation", "forced_labour", "forced_begging", "forced_criminality", "forced_marriage"]
+
+
+def _raw_columns(var: str, spec: TableSpec) -> list[str]:
+    """Cheap raw columns a variable is derived from (grouped in SQL, labelled afterwards)."""
+    if var == "period":
+        return {"year": ["_y"], "quarter": ["_y", "_q"], "month": ["_y", "_m"]}[spec.period]
+    if var == "country":
+        return ["country_of_interview"]
+    if var == "citizenship_group":
+        return ["citizenship", "country_of_interview"]
+    if var == "age_band":
+        return ["age"]
+    if var == "exploitation_group":
+        return ["exploitation_form"]
+    return [var]
+
+
+def _labels(var: str, spec: TableSpec, frame: pd.DataFrame, eu: frozenset[str]) -> pd.Series:
+    """The same labels as :func:`variable_sql`, computed on grouped raw columns (vectorised)."""
+    if var == "period":
+        year = frame["_y"].astype(int).astype(str)
+        if spec.period == "quarter":
+            return year + "-Q" + frame["_q"].astype(int).astype(str)
+        if spec.period == "month":
+            return year + "-" + frame["_m"].astype(int).astype(str).str.zfill(2)
+        return year
+    if var == "country":
+        return frame["country_of_interview"].fillna(UNKNOWN).astype(str)
+    if var == "citizenship_group":
+        cit, ctry = frame["citizenship"], frame["country_of_interview"]
+        return pd.Series(
+            np.select([cit.isna(), cit == ctry, cit.isin(eu)], [UNKNOWN, "REPORTING", "OTHER_EU"], "NON_EU"), index=frame.index
+        )
+    if var == "age_band":
+        age = pd.to_numeric(frame["age"], errors="coerce")
+        labels = _band_labels(spec.age_bands)
+        out = pd.Series(UNKNOWN, index=frame.index, dtype=object)
+        for lo, label in zip(spec.age_bands, labels, strict=True):
+            out[age >= lo] = label
+        out[age.isna() | (age < 0)] = UNKNOWN
+        return out
+    if var == "exploitation_group":
+        known = dict.fromkeys((_std.code_ids("exploitation_form") or []) + _EXPLOITATION_EXTRA)
+        groups = {f: _std.eurostat_exploitation_group(f) for f in known}
+        form = frame["exploitation_form"]
+        return form.map(lambda f: UNKNOWN if f is None or (isinstance(f, float) and np.isnan(f)) else groups.get(f, "OTH"))
+    return frame[var].fillna(UNKNOWN).astype(str)
+
+
 def count_bodies(ds: Dataset, specs: list[TableSpec], *, standard_version: str = "1.0") -> dict[str, pd.DataFrame]:
     """The body counts of several tables in **one scan** of the persons (DuckDB ``GROUPING SETS``).
 
-    Tables with a ``filter`` are not batched (use :func:`compute_table`). Returns ``{table id: frame}``
-    with columns ``d0 .. dk`` and ``value``, as :func:`compute_table` reads them.
+    SQL groups by cheap raw columns (year number, codes, age); the labels (``2025-Q1``, age bands,
+    citizenship groups…) are computed afterwards on the small grouped result, identical to
+    :func:`variable_sql`. Tables with a ``filter`` are not batched (use :func:`compute_table`).
+    Returns ``{table id: frame}`` with columns ``d0 .. dk`` and ``value``.
     """
     eu = _std.eu_codes(standard_version)
-    tcn = f"(citizenship IS NOT NULL AND citizenship NOT IN {_sql_list(sorted(eu))})"
-    exprs: dict[str, str] = {}
-    sets = []
+    raw_sets = []
     for spec in specs:
         _check_measure(ds, spec)
-        aliases = []
+        cols: list[str] = []
         for var in spec.by:
-            expr = variable_sql(var, spec, eu)
-            alias = next((a for a, e in exprs.items() if e == expr), None)
-            if alias is None:
-                alias = f"v{len(exprs)}"
-                exprs[alias] = expr
-            aliases.append(alias)
-        sets.append(aliases)
-    measures = {m: sql for m, sql in MEASURE_SQL.items() if m != "identified_victims" or "identified_victim" in ds.columns}
-    unique_sets = list(dict.fromkeys(tuple(a) for a in sets))
-    grouping = ", ".join("(" + ", ".join([*a, "is_tcn"]) + ")" for a in unique_sets)
-    all_aliases = list(exprs)
-    gid = "GROUPING(" + ", ".join(all_aliases) + ")" if len(all_aliases) > 0 else "0"
+            cols += _raw_columns(var, spec)
+        if spec.population == "tcn":
+            cols.append("citizenship")
+        raw_sets.append(list(dict.fromkeys(cols)))
+    all_cols = list(dict.fromkeys(c for cols in raw_sets for c in cols))
+    measures = {m: q for m, q in MEASURE_SQL.items() if m != "identified_victims" or "identified_victim" in ds.columns}
+    select = ", ".join(f"{_RAW_DATE.get(c, c)} AS {c}" for c in all_cols)
+    unique_sets = list(dict.fromkeys(tuple(c) for c in raw_sets))
+    grouping = ", ".join("(" + ", ".join(cols) + ")" for cols in unique_sets)
     sql = (
-        f"SELECT {', '.join(f'{e} AS {a}' for a, e in exprs.items())}, {tcn} AS is_tcn, {gid} AS gid, "  # noqa: S608
+        f"SELECT {select}, GROUPING({', '.join(all_cols)}) AS gid, "  # noqa: S608 (fixed identifiers)
         + ", ".join(f"{q} AS m_{m}" for m, q in measures.items())
         + f" FROM persons GROUP BY GROUPING SETS ({grouping})"
     )
     result = ds.con.execute(sql).df()
+    n = len(all_cols)
     out = {}
-    n = len(all_aliases)
-    for spec, aliases in zip(specs, sets, strict=True):
+    for spec, cols in zip(specs, raw_sets, strict=True):
         # GROUPING() sets a bit (most significant first) for every column *not* grouped
-        mask = sum(1 << (n - 1 - all_aliases.index(a)) for a in all_aliases if a not in aliases)
+        mask = sum(1 << (n - 1 - i) for i, c in enumerate(all_cols) if c not in cols)
         part = result[result["gid"] == mask]
         if spec.population == "tcn":
-            part = part[part["is_tcn"].astype(bool)]
-        body = part.groupby(aliases, dropna=False)[f"m_{spec.measure}"].sum().reset_index()
-        body.columns = [f"d{i}" for i in range(len(aliases))] + ["value"]
-        out[spec.id] = body
+            part = part[part["citizenship"].notna() & ~part["citizenship"].isin(eu)]
+        labelled = pd.DataFrame({f"d{i}": _labels(var, spec, part, eu) for i, var in enumerate(spec.by)}, index=part.index)
+        labelled["value"] = part[f"m_{spec.measure}"].astype(np.int64)
+        out[spec.id] = labelled.groupby([f"d{i}" for i in range(len(spec.by))], dropna=False)["value"].sum().reset_index()
     return out
 
 
