@@ -8,7 +8,7 @@ import typer
 
 
 def simulate(
-    scenario: str = typer.Option("romania", "--scenario", help="Built-in scenario name or path to a scenario YAML."),
+    scenario: str = typer.Option("romania", "--scenario", help="Built-in scenario (romania, independent-lists, mediterranean-sea-arrivals) or path to a scenario YAML."),
     people: int = typer.Option(10_000, "--people", help="Number of people in the population."),
     seed: int = typer.Option(1, "--seed", help="Random seed; the same seed gives byte-identical files."),
     out: Path = typer.Option(..., "--out", help="Output directory (replaced if it holds an earlier simulator output)."),

@@ -378,14 +378,16 @@ def _exploitation(sc: Scenario, std: StandardView, P: dict, J: dict, rng: np.ran
     sector_codes = _ordered_union([*d["sectors"].values(), sc.data["people"]["work_sectors"]])
     sec_exp = _choice(rng, form_i, _dist_matrix([d["sectors"][f] for f in forms], sector_codes))
     sec_work = _choice(rng, np.zeros(n, np.int32), _dist_matrix([sc.data["people"]["work_sectors"]], sector_codes))
-    sector = np.where(exploited, sec_exp, sec_work)
+    employed = rng.random(n) < np.array([sc.data["channels"][c]["employed"] for c in P["channels"]])[P["ch"]]
+    sector = np.where(exploited, sec_exp, np.where(employed, sec_work, -1))
     in_onward = J["onward"] & (rng.random(n) < d["in_onward_country"])
     country = np.where(in_onward, J["onward_country"], sc.data["destination"])
     form = np.where(exploited, np.asarray(forms, dtype=object)[form_i], None)
     return {
         "latent": np.where(np.isfinite(latent), latent, np.sign(latent) * 60.0), "p": p,
         "exploited": exploited, "forms": forms, "form_i": np.where(exploited, form_i, -1), "form": form,
-        "sector": np.asarray(sector_codes, dtype=object)[sector], "country": np.where(exploited, country, None),
+        "sector": np.where(sector >= 0, np.asarray(sector_codes, dtype=object)[np.maximum(sector, 0)], None),
+        "country": np.where(exploited, country, None),
     }
 
 

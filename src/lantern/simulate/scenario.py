@@ -311,6 +311,7 @@ _CHANNEL = struct({
     "tied_permit": (_prob, 0.0),
     "support_network": (_prob, 0.5),
     "onward": (_prob, 0.0),
+    "employed": (_prob, 1.0),
     "routes": (listof(_ROUTE, min_len=1), _REQUIRED),
 })
 
