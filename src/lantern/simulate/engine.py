@@ -102,6 +102,13 @@ def _coded(name: str, categories, codes: np.ndarray) -> pl.Series:
     return out
 
 
+def _with_nulls(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """An object array with None where ``valid`` is false."""
+    out = values.astype(object)
+    out[~valid] = None
+    return out
+
+
 def _S(name: str, values) -> pl.Series:
     """A string column from a numpy object array (None = null)."""
     try:
@@ -386,7 +393,7 @@ def _exploitation(sc: Scenario, std: StandardView, P: dict, J: dict, rng: np.ran
     return {
         "latent": np.where(np.isfinite(latent), latent, np.sign(latent) * 60.0), "p": p,
         "exploited": exploited, "forms": forms, "form_i": np.where(exploited, form_i, -1), "form": form,
-        "sector": np.where(sector >= 0, np.asarray(sector_codes, dtype=object)[np.maximum(sector, 0)], None),
+        "sector": _with_nulls(np.asarray(sector_codes, dtype=object)[np.maximum(sector, 0)], sector >= 0),
         "country": np.where(exploited, country, None),
     }
 
