@@ -738,6 +738,14 @@ def simulate(scenario: str | Scenario | dict = "romania", people: int = 10_000, 
     through the factors it influences via the scenario's explicit per-origin parameters); capture by
     an agency depends on the person and on capture by earlier lists (referrals), not on time.
     The scenario is not calibrated unless it says so and cites its source.
+
+    References
+    ----------
+    ILO and European Commission (2009), *Operational indicators of trafficking in human beings*,
+    WCMS_105023 (the indicator lists and grades the interviews follow). IOM (2019), *Handbook on
+    Protection and Assistance for Migrants Vulnerable to Violence, Exploitation and Abuse*, Part 1,
+    Determinants of Migrant Vulnerability (the factors). Directive 2011/36/EU as amended by
+    Directive (EU) 2024/1712 (the forms of exploitation).
     """
     if not isinstance(people, (int, np.integer)) or isinstance(people, bool) or people < 1:
         raise LanternError(f"must be a positive whole number, got {people!r}", field="people")
