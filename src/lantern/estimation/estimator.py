@@ -381,7 +381,10 @@ class MSE:
                 self.warnings_.append(f"profile-likelihood interval not available: {exc}")
         self.bootstrap_estimates_ = None
         boot_info = None
-        if "bca" in wanted and self.bootstrap > 0:
+        if self.method == "bayes" and self.bootstrap > 0:
+            self.warnings_.append("the bootstrap is not used with the Bayesian method: its posterior interval "
+                                  "already carries the uncertainty")
+        if "bca" in wanted and self.bootstrap > 0 and self.method != "bayes":
             boot, ahat, models_b = self._bootstrap(table, model, all_models, order_idx, rng)
             self.bootstrap_estimates_ = boot
             ok = np.isfinite(boot)

@@ -28,7 +28,7 @@ from lantern.estimation.existence import (
     identifiability,
     warm_rank_cache,
 )
-from lantern.estimation.glm import BatchFit, fit_poisson_packed
+from lantern.estimation.glm import BatchFit, fit_poisson_batch, fit_poisson_packed
 from lantern.estimation.models import all_terms, design_matrix, main_effects, popcount
 
 
@@ -101,23 +101,40 @@ def fit_models(
     conv = np.zeros(B, bool)
     cov_all = np.zeros((B, P, P)) if with_cov else None
     idx = np.flatnonzero(ident == 0) if check else np.arange(B)
-    # Pack each member's own terms into k columns, members grouped by k (see fit_poisson_packed).
+    # Members sharing the same fitted terms (typically bootstrap replicates of one model) use one
+    # shared design and a single GEMM per IRLS step; the rest pack each member's own terms into k
+    # columns, grouped by k (see fit_poisson_packed).
+    groups: dict[bytes, list[int]] = {}
+    for b in idx:
+        groups.setdefault(np.packbits(term_mask[b]).tobytes(), []).append(b)
+    shared = [np.asarray(g) for g in groups.values() if len(g) >= 16]
+    rest = np.asarray(sorted(b for g in groups.values() if len(g) < 16 for b in g), dtype=np.int64)
+
+    def store(sl, cols, f):
+        coef[sl[:, None], cols] = f.coef
+        mu[sl], ll[sl], dev[sl] = f.mu, f.loglik, f.deviance
+        step[sl], conv[sl] = f.step, f.converged
+        if with_cov:
+            ivar[sl] = f.cov[:, 0, 0]
+            cov_all[sl[:, None, None], cols[:, :, None], cols[:, None, :]] = f.cov
+
+    for grp in shared:
+        cols1 = np.flatnonzero(term_mask[grp[0]])
+        for first in range(0, len(grp), chunk):
+            sl = grp[first:first + chunk]
+            f = fit_poisson_batch(X[:, cols1], y[sl], cell_mask[sl], with_cov=with_cov)
+            store(sl, np.broadcast_to(cols1, (len(sl), len(cols1))), f)
     kk = term_mask.sum(axis=1)
     XT = X.T
-    for kv in np.unique(kk[idx]):
-        grp = idx[kk[idx] == kv]
+    for kv in np.unique(kk[rest]) if len(rest) else []:
+        grp = rest[kk[rest] == kv]
         for first in range(0, len(grp), chunk):
             sl = grp[first:first + chunk]
             cols = np.nonzero(term_mask[sl])[1].reshape(len(sl), kv)
             Xb = XT[cols].transpose(0, 2, 1)
             st = None if start is None else start[sl[:, None], cols]
             f = fit_poisson_packed(Xb, y[sl], cell_mask[sl], with_cov=with_cov, start=st)
-            coef[sl[:, None], cols] = f.coef
-            mu[sl], ll[sl], dev[sl] = f.mu, f.loglik, f.deviance
-            step[sl], conv[sl] = f.step, f.converged
-            if with_cov:
-                ivar[sl] = f.cov[:, 0, 0]
-                cov_all[sl[:, None, None], cols[:, :, None], cols[:, None, :]] = f.cov
+            store(sl, cols, f)
     if check:
         suspect = (ident == 0) & ((step > 1e-6) | ~conv)
         codes = check_models(t, models, yi, suspect=suspect, supports=supports)
