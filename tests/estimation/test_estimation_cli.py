@@ -122,3 +122,29 @@ def test_pdf_report(tmp_path):
 def test_from_lists_reaches_linkage(tmp_path):
     code, out = _run(["estimate", "--from-lists", str(tmp_path / "only-one.csv")])
     assert code == 2 and "at least two" in out
+
+
+def test_from_lists_links_then_estimates(monkeypatch, tmp_path):
+    """--from-lists hands the files to lantern.linkage.link_to_histories and estimates its output."""
+    import lantern.linkage as linkage
+
+    seen = {}
+
+    def fake_link(paths, *, threshold=None, engine="duckdb"):
+        seen.update(paths=paths, threshold=threshold, engine=engine)
+        return pd.DataFrame({"a": [1, 0, 1], "b": [0, 1, 1], "count": [60, 30, 10]})
+
+    monkeypatch.setattr(linkage, "link_to_histories", fake_link)
+    files = [str(_write(tmp_path, "x", f"l{i}.csv")) for i in range(2)]
+    code, out = _run(["estimate", "--from-lists", *files, "--link-threshold", "0.9", "--format", "json"])
+    assert code == 0, out
+    assert seen["paths"] == files and seen["threshold"] == 0.9
+    assert json.loads(out)["estimate"] == pytest.approx(280.0)  # Lincoln-Petersen 70 * 40 / 10
+
+
+def test_two_lists_is_lincoln_petersen():
+    from lantern.estimation.table import CaptureTable
+
+    fit = MSE(intervals=["lognormal", "profile"]).fit(CaptureTable(("A", "B"), np.array([60, 30, 10])))
+    assert fit.estimate_ == pytest.approx(70 * 40 / 10)
+    assert fit.model_.string == "[1,2]"
