@@ -53,3 +53,11 @@ def test_bad_scenario_exits_2_and_writes_nothing(tmp_path, capsys):
     code, text = _run(["simulate", "--people", "-1", "--out", str(out)], capsys)
     assert code == 2 and "--people" in text
     assert not out.exists()
+
+
+def test_check_validates_without_writing(tmp_path, capsys):
+    code, text = _run(["simulate", "--scenario", "independent-lists", "--check"], capsys)
+    assert code in (0, None), text
+    assert "scenario 'independent-lists' is valid" in text and "dependence: 0.0" in text
+    code, text = _run(["simulate", "--people", "10"], capsys)
+    assert code == 2 and "--out" in text

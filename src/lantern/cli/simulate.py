@@ -11,8 +11,9 @@ def simulate(
     scenario: str = typer.Option("romania", "--scenario", help="Built-in scenario (romania, independent-lists, mediterranean-sea-arrivals) or path to a scenario YAML."),
     people: int = typer.Option(10_000, "--people", help="Number of people in the population."),
     seed: int = typer.Option(1, "--seed", help="Random seed; the same seed gives byte-identical files."),
-    out: Path = typer.Option(..., "--out", help="Output directory (replaced if it holds an earlier simulator output)."),
+    out: Path | None = typer.Option(None, "--out", help="Output directory (replaced if it holds an earlier simulator output)."),
     format: str = typer.Option("parquet", "--format", help="parquet or csv."),  # noqa: A002
+    check: bool = typer.Option(False, "--check", help="Only validate the scenario (and print it merged); write nothing."),
 ) -> None:
     """Generate a synthetic world: people, journeys, exploitation truth, agency lists, interviews."""
     from rich.table import Table
@@ -29,6 +30,13 @@ def simulate(
     if seed < 0:
         raise LanternError(f"must not be negative, got {seed}", field="--seed")
     sc = load_scenario(scenario)  # refuse a bad scenario before any work
+    if check:
+        console.print(sc.to_yaml(), markup=False, highlight=False)
+        console.print(f"scenario {sc.name!r} is valid ({len(sc['origins'])} origins, "
+                      f"{len(sc['lists']['agencies'])} agency lists, calibrated: {sc['calibrated']})")
+        return
+    if out is None:
+        raise LanternError("is required (the output directory)", field="--out")
     with progress_bar() as bar:
         task = bar.add_task("simulating", total=len(STAGES) + 1)
 
