@@ -208,6 +208,8 @@ def settings_dict(spec: ModelSpec, engine: str, *, link_type: str = "link_and_de
         "retain_intermediate_calculation_columns": False,
         "additional_columns_to_retain": [],
         "probability_two_random_records_match": 1e-4,
+        "max_iterations": 20,
+        "em_convergence": 1e-4,
     }
 
 
@@ -228,7 +230,11 @@ def make_db_api(engine: str, *, spark=None):
         from lantern.linkage.spark import local_spark_session
 
         spark = local_spark_session()
-    return SparkAPI(spark_session=spark)
+    # Splink writes every intermediate table to Parquet by default ("parquet"), which keeps a
+    # cluster's lineage short but dominates the run time in local mode; persist in memory there.
+    local = spark.sparkContext.master.startswith("local")
+    return SparkAPI(spark_session=spark, break_lineage_method="persist" if local else None,
+                    num_partitions_on_repartition=4 if local else None)
 
 
 #: Floor for m and u probabilities estimated by EM (see :func:`_em_floor`).
@@ -339,6 +345,57 @@ def _register_tf(linker, db_api, features: pd.DataFrame, spec: ModelSpec, cache:
         linker.table_management.register_term_frequency_lookup(cache[col], col)
 
 
+def _register_lists(db_api, features: pd.DataFrame):
+    lists = list(dict.fromkeys(features["list"]))
+    frames = features.rename(columns={"list": "source_dataset"})
+    if len(lists) == 1:
+        return [db_api.register(frames, table_name="lantern_records")], "dedupe_only"
+    sdfs = [
+        db_api.register(frames[frames["source_dataset"] == name].reset_index(drop=True), table_name=f"lantern_list_{i}")
+        for i, name in enumerate(lists)
+    ]
+    return sdfs, "link_and_dedupe"
+
+
+def _predict(linker, keep_above: float) -> pd.DataFrame:
+    predictions = linker.inference.predict(threshold_match_probability=keep_above, warning_mode="never")
+    pairs = predictions.as_pandas_dataframe()
+    pairs = pairs[["uid_l", "uid_r", "match_weight", "match_probability"]].copy()
+    pairs["uid_l"] = pairs["uid_l"].astype("int64")
+    pairs["uid_r"] = pairs["uid_r"].astype("int64")
+    swap = pairs["uid_l"] > pairs["uid_r"]
+    pairs.loc[swap, ["uid_l", "uid_r"]] = pairs.loc[swap, ["uid_r", "uid_l"]].to_numpy()
+    return pairs.sort_values(["uid_l", "uid_r"]).reset_index(drop=True)
+
+
+def score_with_model(features: pd.DataFrame, model: dict, *, engine: str = "duckdb", keep_above: float = 0.001,
+                     spark=None) -> pd.DataFrame:
+    """Score the blocked pairs of ``features`` with an already trained ``model`` (no training).
+
+    Used to run a model trained on one engine on another (the Spark tests compare engines this
+    way) or to re-score lists with a saved ``model.json``.
+    """
+    from splink import Linker
+
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    db_api = make_db_api(engine, spark=spark)
+    sdfs, link_type = _register_lists(db_api, features)
+    spec = ModelSpec.from_features(features)
+    # rebuild the comparisons in the target engine's SQL dialect, then carry the parameters over
+    settings = settings_dict(spec, engine, link_type=link_type)
+    trained = _levels(model)
+    for comp in settings["comparisons"]:
+        for lvl in comp["comparison_levels"]:
+            src = trained.get((comp["output_column_name"], lvl["label_for_charts"]), {})
+            for key in ("m_probability", "u_probability"):
+                if key in src:
+                    lvl[key] = src[key]
+    settings["probability_two_random_records_match"] = model["probability_two_random_records_match"]
+    linker = Linker(sdfs, settings, log_level=None)
+    _register_tf(linker, db_api, features, spec, {})
+    return _predict(linker, keep_above)
+
+
 @dataclass
 class TrainedModel:
     """Scored pairs and what was learned."""
@@ -378,17 +435,7 @@ def train_and_score(
     logging.getLogger("splink").setLevel(logging.ERROR)
     spec = ModelSpec.from_features(features)
     db_api = make_db_api(engine, spark=spark)
-    lists = list(dict.fromkeys(features["list"]))
-    frames = features.rename(columns={"list": "source_dataset"})
-    if len(lists) == 1:
-        sdfs = [db_api.register(frames, table_name="lantern_records")]
-        link_type = "dedupe_only"
-    else:
-        sdfs = [
-            db_api.register(frames[frames["source_dataset"] == name].reset_index(drop=True), table_name=f"lantern_list_{i}")
-            for i, name in enumerate(lists)
-        ]
-        link_type = "link_and_dedupe"
+    sdfs, link_type = _register_lists(db_api, features)
     settings = settings_dict(spec, engine, link_type=link_type)
     linker = Linker(sdfs, settings, log_level=None)
     tf_cache: dict = {}
@@ -399,7 +446,9 @@ def train_and_score(
     linker.training.estimate_probability_two_random_records_match(
         ["l.gn = r.gn AND l.fn = r.fn AND l.dob = r.dob"], recall=0.7
     )
-    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+    # one chunk on Spark: each chunk is a round of Spark jobs, and the probe phase saves nothing there
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed,
+                                                     num_chunks=1 if engine == "spark" else 10)
     base = linker.misc.save_model_to_json()
     with _em_floor():
         # 2. m of names, sex, citizenship (and extras) by EM within pairs sharing a date of birth:
@@ -423,13 +472,7 @@ def train_and_score(
     final = _assemble_model(base, after_dob_block, after_name_block)
     linker = Linker(sdfs, final, log_level=None)
     _register_tf(linker, db_api, features, spec, tf_cache)
-    predictions = linker.inference.predict(threshold_match_probability=keep_above, warning_mode="never")
-    pairs = predictions.as_pandas_dataframe()
-    pairs = pairs[["uid_l", "uid_r", "match_weight", "match_probability"]].copy()
-    pairs["uid_l"] = pairs["uid_l"].astype("int64")
-    pairs["uid_r"] = pairs["uid_r"].astype("int64")
-    swap = pairs["uid_l"] > pairs["uid_r"]
-    pairs.loc[swap, ["uid_l", "uid_r"]] = pairs.loc[swap, ["uid_r", "uid_l"]].to_numpy()
+    pairs = _predict(linker, keep_above)
     model_json = linker.misc.save_model_to_json()
     return TrainedModel(
         pairs=pairs.reset_index(drop=True),
