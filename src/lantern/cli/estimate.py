@@ -39,6 +39,8 @@ def estimate(
 
     if output_format not in ("text", "json"):
         raise ValidationError("--format must be 'text' or 'json'", field="format")
+    if report is not None and report.suffix.lower() not in (".html", ".htm", ".pdf"):
+        raise ValidationError("the report must end in .html or .pdf", field="report", record=str(report))
     try:
         lvls = tuple(float(x) for x in levels.split(",") if x.strip())
     except ValueError as exc:
