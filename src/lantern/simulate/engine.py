@@ -466,9 +466,12 @@ def _lists(sc: Scenario, std: StandardView, P: dict, E: dict, J: dict, rng: np.r
         is_dup = np.concatenate([np.zeros(idx.size, bool), np.ones(int(dup.sum()), bool)])
         k = pid.size
         if abroad:
-            first = J["onward_date"][pid] if a["timing"] == "entry" else None
-            span = np.maximum(end - J["onward_date"][pid], 0)
-            rdate = first if first is not None else J["onward_date"][pid] + np.floor(rng.random(k) * (span + 1)).astype(np.int64)
+            arrived = J["onward_date"][pid]
+            if a["timing"] == "entry":
+                rdate = arrived
+            else:
+                span = np.maximum(end - arrived, 0)
+                rdate = arrived + np.floor(rng.random(k) * (span + 1)).astype(np.int64)
         elif a["timing"] == "entry":
             rdate = P["entry"][pid]
         else:

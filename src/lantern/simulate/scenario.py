@@ -657,4 +657,5 @@ def load_scenario(scenario: str | Path | dict | Scenario = "romania") -> Scenari
     if Path(key).exists() or key.endswith((".yaml", ".yml")):
         raw, where = _resolve(key)  # files are re-read every time: they may change
         return _validate(raw, record=where)
-    return _load_cached(key)
+    cached = _load_cached(key)
+    return Scenario(data=copy.deepcopy(cached.data), origin_path=cached.origin_path)  # callers may mutate
