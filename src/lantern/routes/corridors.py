@@ -147,7 +147,7 @@ def _protect_counts(frame: pd.DataFrame, count: str, *, threshold: int, rounding
     small = frame[count] < threshold
     kept = frame[~small].copy()
     if small.any():
-        other = {c: f"(other, each fewer than {threshold})" for c in label_cols}
+        other: dict[str, Any] = {c: f"(other, each fewer than {threshold})" for c in label_cols}
         other[count] = int(frame.loc[small, count].sum())
         kept = pd.concat([kept, pd.DataFrame([other])], ignore_index=True)
     values = kept[count].astype(int).to_numpy()

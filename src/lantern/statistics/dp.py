@@ -104,7 +104,7 @@ class DuckDBLedger:
     def spent(self, release_id: str) -> float:
         self.budget(release_id)
         row = self.con.execute("SELECT coalesce(sum(epsilon), 0) FROM dp_charge WHERE release_id = ?", [release_id]).fetchone()
-        return float(row[0])
+        return float(row[0]) if row else 0.0
 
     def remaining(self, release_id: str) -> float:
         return self.budget(release_id) - self.spent(release_id)
@@ -244,10 +244,10 @@ def dp_count(
         key_frame = pl.DataFrame({by[0]: [str(v) for v in keys[by[0]]]}).lazy()
         for col in by[1:]:
             key_frame = key_frame.join(pl.DataFrame({col: [str(v) for v in keys[col]]}).lazy(), how="cross")
-        query = ctx.query().group_by(by).agg(pl.len().dp.noise().alias("count")).with_keys(key_frame)
+        query: Any = ctx.query().group_by(by).agg(pl.len().dp.noise().alias("count")).with_keys(key_frame)  # type: ignore[attr-defined]
     else:
-        query = ctx.query().select(pl.len().dp.noise().alias("count"))
-    summary = query.summarize(alpha=alpha)
+        query = ctx.query().select(pl.len().dp.noise().alias("count"))  # type: ignore[attr-defined]
+    summary: Any = query.summarize(alpha=alpha)
     accuracy = float(summary["accuracy"][0])
     scale = float(summary["scale"][0])
     description = f"count by {', '.join(by) or 'nothing'}" + ("" if where is None else f" where {where}")

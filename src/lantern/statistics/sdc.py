@@ -43,6 +43,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -112,7 +113,8 @@ class SDCRules:
                 [Problem(f"unknown disclosure-control setting; known: {', '.join(sorted(known))}", field=k) for k in unknown]
             )
         try:
-            return cls(**{k: (bool(v) if k == "enabled" else int(v)) for k, v in data.items()})
+            values: dict[str, Any] = {k: (bool(v) if k == "enabled" else int(v)) for k, v in data.items()}
+            return cls(**values)
         except (TypeError, ValueError) as exc:
             raise LanternError(f"disclosure-control settings must be integers: {exc}", field="sdc") from exc
 

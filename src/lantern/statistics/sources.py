@@ -200,7 +200,7 @@ def assess_sources(
             from lantern.linkage import link_to_histories
 
             files = sorted((data / "lists").glob("*.parquet")) or sorted((data / "lists").glob("*.csv"))
-            histories = link_to_histories(files)
+            histories = link_to_histories(list(files))
             overlap_method = "record linkage (lantern.linkage)"
         except ImportError:
             notes.append("lantern.linkage is not available: overlap from the truth only")
@@ -209,7 +209,9 @@ def assess_sources(
         overlap_method = "simulation truth (evaluation only: real data need the linkage)"
     if histories is None:
         notes.append("no overlap or coverage: give --link to link the lists, or evaluate on simulated data with its truth")
-    estimate = _estimate(histories, names) if histories is not None else {"available": False, "note": "no capture histories"}
+    estimate: dict[str, Any] = (
+        _estimate(histories, names) if histories is not None else {"available": False, "note": "no capture histories"}
+    )
     if not estimate.get("available"):
         notes.append(estimate.get("note", "coverage not estimated"))
     sources = []

@@ -38,7 +38,7 @@ def synthetic_assessments(n: int, *, seed: int = 0, repeat_share: float = 0.1, y
     age[rng.random(n) < 0.03] = np.nan
     vulnerable = rng.random(n) < 0.3
     presumed = vulnerable & (rng.random(n) < 0.15)
-    form = np.where(presumed, np.asarray(FORMS)[rng.choice(len(FORMS), n, p=[0.6, 0.25, 0.07, 0.05, 0.03])], None)
+    form = np.where(presumed, np.asarray(FORMS, dtype=object)[rng.choice(len(FORMS), n, p=[0.6, 0.25, 0.07, 0.05, 0.03])], np.asarray(None, dtype=object))
     return pd.DataFrame(
         {
             "assessment_id": np.char.add("a", np.arange(n).astype(str)),

@@ -203,7 +203,8 @@ class Dataset:
         self._finish_persons()
 
     def _finish_persons(self) -> None:
-        bad = self.con.execute("SELECT count(*) FROM persons WHERE interview_date IS NULL").fetchone()[0]
+        row = self.con.execute("SELECT count(*) FROM persons WHERE interview_date IS NULL").fetchone()
+        bad = row[0] if row else 0
         if bad:
             raise LanternError(f"{bad} person(s) have no interview date", field="interview_date", record=self.source)
         self.data_versions = sorted(
