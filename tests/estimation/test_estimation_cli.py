@@ -148,3 +148,24 @@ def test_two_lists_is_lincoln_petersen():
     fit = MSE(intervals=["lognormal", "profile"]).fit(CaptureTable(("A", "B"), np.array([60, 30, 10])))
     assert fit.estimate_ == pytest.approx(70 * 40 / 10)
     assert fit.model_.string == "[1,2]"
+
+
+def test_stratified_cli(tmp_path):
+    from lantern.estimation.simulation import draw_tables, loglinear_probabilities
+    from lantern.estimation.table import CaptureTable
+
+    rng = np.random.default_rng(9)
+    rows = []
+    for sex, p in (("f", [0.3, 0.2, 0.25]), ("m", [0.1, 0.08, 0.12])):
+        t = CaptureTable(("A", "B", "C"), draw_tables(2000, loglinear_probabilities(p), 1, rng)[0])
+        for r in t.to_rows():
+            rows += [{"A": r["A"], "B": r["B"], "C": r["C"], "sex": sex}] * r["count"]
+    path = tmp_path / "people.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    code, out = _run(["estimate", str(path), "--by", "sex", "--method", "main", "--format", "json"])
+    assert code == 0, out
+    d = json.loads(out)
+    assert set(d["strata"]) == {"f", "m"}
+    assert d["estimate"] == pytest.approx(sum(v["estimate"] for v in d["strata"].values()))
+    code, out = _run(["estimate", str(path), "--by", "nationality"])
+    assert code == 2 and "no column named 'nationality'" in out

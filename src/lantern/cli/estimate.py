@@ -30,6 +30,8 @@ def estimate(
         "--from-lists", help="FILES are agency lists: link them first (lantern.linkage)")] = False,
     link_threshold: Annotated[float | None, typer.Option(help="--from-lists: match probability threshold")] = None,
     engine: Annotated[str, typer.Option(help="--from-lists: linkage engine (duckdb | spark)")] = "duckdb",
+    by: Annotated[str | None, typer.Option(
+        help="Estimate separately within each value of this column (e.g. sex) and add up")] = None,
 ) -> None:
     """Estimate how many people appear on none of the lists (multiple systems estimation)."""
     import json
@@ -64,6 +66,11 @@ def estimate(
         if len(files) != 1:
             raise ValidationError("give one capture-history file (or several lists with --from-lists)",
                                   field="files")
+        if by is not None:
+            _stratified(files[0], by, output_format, dict(
+                method=method, model=model, threshold=threshold, max_order=max_order, bootstrap=bootstrap,
+                levels=lvls, prior=prior, prior_variance=prior_variance, mcmc=mcmc, seed=seed))
+            return
         table = read_table(files[0])
     est = MSE(method=method, model=model, threshold=threshold, max_order=max_order, bootstrap=bootstrap,
               levels=lvls, prior=prior, prior_variance=prior_variance, mcmc=mcmc, seed=seed)
@@ -87,6 +94,39 @@ def estimate(
         typer.echo(json.dumps(out, indent=2))
         return
     _print_text(console, result, report)
+
+
+def _stratified(path: Path, by: str, output_format: str, kwargs: dict) -> None:
+    import json
+
+    import pandas as pd
+
+    from lantern.cli._common import console
+    from lantern.estimation.strata import estimate_by_stratum
+
+    if not path.exists():
+        raise ValidationError("file not found", record=str(path))
+    frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(
+        path, dtype=str, keep_default_na=False)
+    res = estimate_by_stratum(frame, by, **kwargs)
+    if output_format == "json":
+        d = res.to_dict()
+        typer.echo(json.dumps({"by": d["by"], "estimate": d["total"], "observed": d["observed"],
+                               "interval_95": d["interval_95"],
+                               "strata": {k: {kk: v[kk] for kk in ("estimate", "observed", "model", "intervals",
+                                                                   "warnings")}
+                                          for k, v in d["strata"].items()}}, indent=2))
+        return
+    console.print(f"[bold]Estimated total population: {res.total:,.1f}[/] (observed {res.observed:,}), "
+                  f"sum over {len(res.strata)} strata of {by}")
+    if res.interval_95:
+        console.print(f"95% percentile interval of the summed bootstrap: {res.interval_95[0]:,.1f} – "
+                      f"{res.interval_95[1]:,.1f}")
+    for name, r in res.strata.items():
+        console.print(f"  {by}={name}: {r.estimate:,.1f} (observed {r.observed:,}; model {r.model.string})",
+                      highlight=False)
+        for w in r.warnings:
+            console.print(f"    [yellow]warning:[/] {w}", highlight=False)
 
 
 def _print_text(console, result, report) -> None:
