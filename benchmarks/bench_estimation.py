@@ -122,8 +122,12 @@ def coverage_study(scenario: str, reps: int, *, bootstrap: int = 200, seed: int 
     for method in methods:
         if method == "fixed-true" and true_model is None:
             continue
-        kw = (dict(method="fixed", model=true_model) if method == "fixed-true"
-              else dict(method=method, bootstrap=bootstrap))
+        if method == "fixed-true":
+            kw = dict(method="fixed", model=true_model)
+        elif method == "latent":
+            kw = dict(method="latent", mcmc=4000, burnin=1000)
+        else:
+            kw = dict(method=method, bootstrap=bootstrap)
         hits: dict[str, list[bool]] = {}
         ests = []
         for k, counts in enumerate(tables):
@@ -153,18 +157,21 @@ def _coverage(quick: bool) -> list[dict]:
     rows = []
     for scenario in ("model holds", "heterogeneity", "negative dependence"):
         res = coverage_study(scenario, reps, bootstrap=boot)
-        for method in ("fixed-true", "stepwise"):
+        if scenario == "heterogeneity":  # the latent-class model is built for this case (slower: MCMC)
+            res.update(coverage_study(scenario, 20 if quick else 100, methods=("latent",)))
+        for method in ("fixed-true", "stepwise", "latent"):
             if method not in res:
                 continue
             r = res[method]
             rows.append({"name": f"{scenario} / {method}: relative bias", "value": round(r["relative_bias"], 4),
                          "target": "", "ok": None})
+            n_reps = 20 if (quick and method == "latent") else (100 if method == "latent" else reps)
             for m, cov in r["coverage"].items():
                 target = "0.92-0.98" if scenario == "model holds" else ""
                 ok = (0.92 <= cov <= 0.98) if (scenario == "model holds" and not quick) else None
                 if scenario == "model holds" and method == "stepwise" and m != "bca":
                     target, ok = "(conditional on chosen model)", None
-                rows.append({"name": f"{scenario} / {method}: 95% {m} coverage ({reps} reps)",
+                rows.append({"name": f"{scenario} / {method}: 95% {m} coverage ({n_reps} reps)",
                              "value": round(cov, 3), "target": target, "ok": ok})
     return rows
 

@@ -117,3 +117,24 @@ def test_heterogeneity_biases_estimates_downwards():
     ests = [MSE(method="main", intervals=[]).fit(CaptureTable(("A", "B", "C"), c)).estimate_
             for c in draw_tables(N, probs, 20, rng)]
     assert np.mean(ests) < 0.85 * N
+
+
+def test_latent_class_recovers_homogeneous_population():
+    rng = np.random.default_rng(12)
+    N = 2000
+    counts = draw_tables(N, loglinear_probabilities([0.2, 0.15, 0.25, 0.1]), 1, rng)[0]
+    fit = MSE(method="latent", mcmc=3000, burnin=500, seed=1).fit(CaptureTable(("A", "B", "C", "D"), counts))
+    lo, hi = fit.intervals_["latent"][0.95]
+    assert lo < N < hi and fit.estimate_ == pytest.approx(N, rel=0.12)
+    assert fit.model_.string.startswith("LCMCR") and fit.result_.to_dict()["intervals"]["latent"]
+
+
+def test_latent_class_less_biased_than_independence_under_heterogeneity():
+    rng = np.random.default_rng(3)
+    N = 3000
+    probs = mixture_probabilities([(0.4, [0.5, 0.4, 0.5, 0.45]), (0.6, [0.1, 0.08, 0.12, 0.1])])
+    tables = [CaptureTable(("A", "B", "C", "D"), c) for c in draw_tables(N, probs, 3, rng)]
+    main = np.mean([MSE(method="main", intervals=[]).fit(t).estimate_ for t in tables])
+    latent = np.mean([MSE(method="latent", mcmc=3000, burnin=500, seed=k).fit(t).estimate_
+                      for k, t in enumerate(tables)])
+    assert abs(latent - N) < abs(main - N)

@@ -14,7 +14,7 @@ def estimate(
     files: Annotated[list[Path], typer.Argument(
         help="Capture histories: CSV/Parquet with one 0/1 column per list and 'count' (or one row per "
              "person without 'count'). With --from-lists: the agency lists to link first.")],
-    method: Annotated[str, typer.Option(help="stepwise | bic | aic | fixed | main | bayes")] = "stepwise",
+    method: Annotated[str, typer.Option(help="stepwise | bic | aic | fixed | main | bayes | latent")] = "stepwise",
     model: Annotated[str | None, typer.Option(help='Model for --method fixed, e.g. "[12,23]" or "A:B+B:C"')] = None,
     max_order: Annotated[int | None, typer.Option(help="Highest interaction order (bic/aic/bayes)")] = None,
     threshold: Annotated[float, typer.Option(help="Stepwise p-value threshold")] = 0.02,
@@ -23,7 +23,7 @@ def estimate(
     levels: Annotated[str, typer.Option(help="Interval levels, comma-separated")] = "0.8,0.95",
     prior: Annotated[str, typer.Option(help="bayes: proper | improper prior on interactions")] = "proper",
     prior_variance: Annotated[float, typer.Option(help="bayes: prior variance of interactions")] = 1.0,
-    mcmc: Annotated[int, typer.Option(help="bayes: MCMC draws kept")] = 10000,
+    mcmc: Annotated[int, typer.Option(help="bayes/latent: MCMC draws kept")] = 10000,
     output_format: Annotated[str, typer.Option("--format", help="text | json")] = "text",
     report: Annotated[Path | None, typer.Option(help="Write a report: out.html or out.pdf")] = None,
     from_lists: Annotated[bool, typer.Option(

@@ -58,7 +58,8 @@ def _one_blas_thread():
     return threadpool_limits(1)
 
 
-METHODS = ("stepwise", "bic", "aic", "fixed", "main", "bayes")
+METHODS = ("stepwise", "bic", "aic", "fixed", "main", "bayes", "latent")
+POSTERIOR = ("bayes", "latent")
 DEFAULT_LEVELS = (0.8, 0.95)
 
 
@@ -144,6 +145,7 @@ class MSE:
         interactions only. ``bic``/``aic``: best of all hierarchical models up to ``max_order``
         (Silverman, Chan & Vincent 2024; at most six lists). ``fixed``: the ``model`` you give.
         ``main``: independence of lists. ``bayes``: Bayesian thresholding (Silverman 2020).
+        ``latent``: latent-class model for heterogeneous capture (LCMCR, Manrique-Vallier 2016).
     model : str, optional
         Model for ``method="fixed"``, e.g. ``"[12,23]"`` or ``"A:B + B:C"``.
     threshold : float
@@ -161,7 +163,10 @@ class MSE:
         Interval levels (default 0.80 and 0.95).
     intervals : sequence of str, optional
         Among ``lognormal``, ``profile``, ``bca``; default all (``bca`` only if ``bootstrap > 0``).
-    prior, prior_variance, bayes_threshold, mcmc, burnin : Bayesian thresholding options.
+    prior, prior_variance, bayes_threshold, mcmc, burnin : Bayesian thresholding options
+        (``mcmc``/``burnin`` also for ``latent``).
+    latent_classes : int
+        Maximum number of latent classes for ``method="latent"`` (stick-breaking truncation).
     seed : int, optional
         Seed for the bootstrap and the MCMC; give one to reproduce results.
 
@@ -195,6 +200,7 @@ class MSE:
         bayes_threshold: float = 2.0,
         mcmc: int = 10000,
         burnin: int = 1000,
+        latent_classes: int = 10,
         seed: int | None = None,
     ):
         self.method = method
@@ -210,6 +216,7 @@ class MSE:
         self.bayes_threshold = bayes_threshold
         self.mcmc = mcmc
         self.burnin = burnin
+        self.latent_classes = latent_classes
         self.seed = seed
 
     # ------------------------------------------------------------------ helpers
@@ -268,6 +275,7 @@ class MSE:
         rng = np.random.default_rng(self.seed)
         candidates: list[CandidateModel] = []
         bayes_info = None
+        posterior = None
         path: list[dict] = []
         all_models: list[frozenset[int]] = []
         order_idx: np.ndarray | None = None
@@ -315,12 +323,28 @@ class MSE:
                         f"the best two models by {self.method.upper()} are close (difference {gap:.2f}) but "
                         f"estimate {est[valid[0]]:.0f} and {est[valid[1]]:.0f}: the choice of model is uncertain; "
                         "quote the bootstrap interval, which allows for it")
+        elif self.method == "latent":
+            from lantern.estimation.latent import lcmcr
+
+            lr = lcmcr(y, t, K=self.latent_classes, burnin=self.burnin, draws=self.mcmc,
+                       seed=int(rng.integers(2**31)))
+            model = main_effects(t)
+            posterior = lr.total_draws
+            bayes_info = {
+                "model": "LCMCR", "max_classes": self.latent_classes, "draws": int(len(posterior)),
+                "classes_used_median": float(np.median(lr.n_classes_used)),
+                "quantiles": {str(q): float(np.quantile(posterior, q)) for q in (0.025, 0.1, 0.5, 0.9, 0.975)},
+            }
+            why = (f"latent-class model (Manrique-Vallier 2016, LCMCR): up to {self.latent_classes} classes of "
+                   "people with their own capture probabilities, lists independent within a class; "
+                   "posterior median")
         else:  # bayes
             mo = self.max_order or 2
             br = bayes_threshold(t, y, prior=self.prior, prior_variance=self.prior_variance,
                                  threshold=self.bayes_threshold, max_order=mo, burnin=self.burnin,
                                  draws=self.mcmc, seed=int(rng.integers(2**31)))
             model = br.model
+            posterior = br.total_draws
             bayes_info = {
                 "prior": self.prior, "prior_variance": self.prior_variance,
                 "threshold": self.bayes_threshold, "max_order": mo,
@@ -336,7 +360,7 @@ class MSE:
                 self.warnings_.append(f"MCMC may not have converged (R-hat {br.rhat:.3f}); increase --mcmc")
 
         code = check_model(t, model, y)
-        if code != 0 and self.method != "bayes":
+        if code != 0 and self.method not in POSTERIOR:
             raise EstimationError(
                 f"the model {model_string(model, table.lists)} has no usable estimate for these data: "
                 f"{describe_code(code)}. {ADVICE}", field="model")
@@ -347,14 +371,17 @@ class MSE:
                   "coef": None if s in face.neg_inf_terms else float(coef.get(s, np.nan))}
                  for s in interactions(model)]
         self.model_ = ModelTerms(model_string(model, table.lists), model_label(model, table.lists), terms, code)
+        if self.method == "latent":
+            self.model_ = ModelTerms(f"LCMCR(K<={self.latent_classes})",
+                                     "latent classes, lists independent within each class", [], 0)
         if face.neg_inf_terms:
             self.warnings_.append(
                 "lists that share nobody: " + ", ".join(term_name(s, table.lists) for s in face.neg_inf_terms)
                 + " estimated at minus infinity (extended maximum likelihood); histories containing them "
                 "are taken to be impossible")
 
-        if self.method == "bayes":
-            est_total = float(np.median(br.total_draws))
+        if posterior is not None:
+            est_total = float(np.median(posterior))
             dark = est_total - table.observed
         else:
             est_total = float(res.estimate[0])
@@ -367,24 +394,24 @@ class MSE:
         # ---------------- intervals
         wanted = list(self.intervals) if self.intervals else ["lognormal", "profile", "bca"]
         out: dict[str, dict[float, tuple[float, float]]] = {}
-        if self.method == "bayes":
-            out["bayes"] = {lvl: (float(np.quantile(br.total_draws, (1 - lvl) / 2)),
-                                  float(np.quantile(br.total_draws, 1 - (1 - lvl) / 2))) for lvl in self.levels}
-        if "lognormal" in wanted and self.method != "bayes":
+        if posterior is not None:
+            out[self.method] = {lvl: (float(np.quantile(posterior, (1 - lvl) / 2)),
+                                      float(np.quantile(posterior, 1 - (1 - lvl) / 2))) for lvl in self.levels}
+        if "lognormal" in wanted and self.method not in POSTERIOR:
             out["lognormal"] = {lvl: iv.lognormal_interval(table.observed, float(res.fit.coef[0, 0]),
                                                            float(res.intercept_var[0]), lvl)
                                 for lvl in self.levels}
-        if "profile" in wanted and self.method != "bayes":
+        if "profile" in wanted and self.method not in POSTERIOR:
             try:
                 out["profile"] = {lvl: iv.profile_interval(t, model, y, est_total, lvl) for lvl in self.levels}
             except (ValueError, RuntimeError) as exc:
                 self.warnings_.append(f"profile-likelihood interval not available: {exc}")
         self.bootstrap_estimates_ = None
         boot_info = None
-        if self.method == "bayes" and self.bootstrap > 0:
-            self.warnings_.append("the bootstrap is not used with the Bayesian method: its posterior interval "
+        if self.method in POSTERIOR and self.bootstrap > 0:
+            self.warnings_.append("the bootstrap is not used with the Bayesian methods: the posterior interval "
                                   "already carries the uncertainty")
-        if "bca" in wanted and self.bootstrap > 0 and self.method != "bayes":
+        if "bca" in wanted and self.bootstrap > 0 and self.method not in POSTERIOR:
             boot, ahat, models_b = self._bootstrap(table, model, all_models, order_idx, rng)
             self.bootstrap_estimates_ = boot
             ok = np.isfinite(boot)

@@ -25,12 +25,14 @@ METHOD_NAMES = {
     "fixed": "a model fixed in advance by the analyst",
     "main": "main effects only (lists assumed independent)",
     "bayes": "Bayesian thresholding (Silverman 2020)",
+    "latent": "latent-class model for heterogeneous capture (LCMCR, Manrique-Vallier 2016)",
 }
 INTERVAL_NAMES = {
     "bca": "BCa bootstrap (re-chooses the model on every resample)",
     "lognormal": "log-normal, conditional on the chosen model",
     "profile": "profile likelihood, conditional on the chosen model",
     "bayes": "Bayesian posterior interval",
+    "latent": "latent-class model, posterior interval",
 }
 
 
@@ -125,7 +127,8 @@ def render_html(result: EstimationResult) -> str:
         f"<td>{'' if c.score is None else f'{c.score:.2f}'}</td></tr>"
         for c in (result.candidates or result.sensitivity)[:25])
     warn = "".join(f"<li>{e(w)}</li>" for w in result.warnings) or "<li>none</li>"
-    main_iv = result.intervals.get("bca") or result.intervals.get("bayes") or result.intervals.get("profile") \
+    main_iv = result.intervals.get("bca") or result.intervals.get("bayes") or result.intervals.get("latent") \
+        or result.intervals.get("profile") \
         or result.intervals.get("lognormal") or {}
     lo, hi = main_iv.get(0.95, (None, None))
     boot_note = ""
