@@ -9,6 +9,53 @@ import typer
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encryption keys of the identifier fields.", no_args_is_help=True)
 totp_app = typer.Typer(help="Second sign-in factor (TOTP).", no_args_is_help=True)
+agency_app = typer.Typer(help="Agencies.", no_args_is_help=True)
+user_app = typer.Typer(help="Users.", no_args_is_help=True)
+
+
+@agency_app.command("create")
+def agency_create(
+    key: str = typer.Argument(..., help="Short key, e.g. ngo-iasi (also the `agency` of the flat format)."),
+    name: str = typer.Option(..., help="Full name."),
+    type: str = typer.Option(..., "--type", help="A code of the standard's agency_type list, e.g. ngo."),  # noqa: A002
+    country: str = typer.Option("RO", help="ISO 3166-1 alpha-2."),
+    region: str = typer.Option("", help="Region."),
+) -> None:
+    """Create an agency."""
+    _setup()
+    from lantern.cli._common import err_console
+    from lantern.platform.accounts.services import agency_create as create
+
+    agency = create(key=key, name=name, type=type, country=country, region=region)
+    err_console.print(f"agency {agency.key} ({agency.name}) created")
+
+
+@user_app.command("create")
+def user_create(
+    username: str = typer.Argument(...),
+    agency: str = typer.Option(..., help="The agency key."),
+    role: str = typer.Option(..., help="caseworker, supervisor, analyst, coordinator, agency_admin or auditor."),
+) -> None:
+    """Create a user of AGENCY with ROLE; the password is asked twice (never on the command line)."""
+    _setup()
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    from lantern.cli._common import err_console
+    from lantern.errors import LanternError, Problem
+    from lantern.platform.accounts.models import Agency
+    from lantern.platform.accounts.services import user_create as create
+
+    agency_obj = Agency.objects.filter(key=agency).first()
+    if agency_obj is None:
+        raise LanternError(f"no agency with key {agency!r}", field="--agency")
+    password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        validate_password(password)
+    except DjangoValidationError as exc:
+        raise LanternError([Problem(m, field="password") for m in exc.messages]) from exc
+    user = create(username=username, password=password, agency=agency_obj, role=role)
+    err_console.print(f"user {user.username} ({user.role}, {agency_obj.name}) created")
 
 
 def _env_file() -> Path:
@@ -17,11 +64,23 @@ def _env_file() -> Path:
     return var_dir() / "demo.env"
 
 
-def _setup() -> None:
+def _setup(*, migrated: bool = True) -> None:
+    """Django set-up; with ``migrated``, refuse to go on when the database lacks migrations."""
     from lantern.platform.runtime import setup_django, var_dir
 
     var_dir().mkdir(parents=True, exist_ok=True)
     setup_django(env_file=_env_file())
+    if migrated:
+        from django.db import connection
+        from django.db.migrations.executor import MigrationExecutor
+
+        from lantern.errors import LanternError
+
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        if pending:
+            raise LanternError(f"the database needs {len(pending)} migration(s): run `lantern migrate` first",
+                               field="database")
 
 
 def _migrate(verbosity: int = 0) -> None:
@@ -49,7 +108,7 @@ def demo(
     from lantern.platform.runtime import var_dir, write_demo_env
 
     created = write_demo_env(_env_file())
-    _setup()
+    _setup(migrated=False)
     import os
 
     from rich.table import Table
@@ -92,7 +151,7 @@ def serve(
 
 def migrate() -> None:
     """Create or update the database tables."""
-    _setup()
+    _setup(migrated=False)
     _migrate(verbosity=1)
 
 
@@ -170,3 +229,5 @@ def register(app: typer.Typer) -> None:
     app.add_typer(token_app, name="token")
     app.add_typer(keys_app, name="keys")
     app.add_typer(totp_app, name="totp")
+    app.add_typer(agency_app, name="agency")
+    app.add_typer(user_app, name="user")
