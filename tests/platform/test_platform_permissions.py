@@ -64,6 +64,9 @@ class World:
         return services.consent_record(user=self.owners[side], subject=self.subjects[side], purpose="assessment",
                                        scope="own_agency", given_on=dt.date.today().isoformat(), given_by="subject")
 
+    def new_token(self, side):
+        return token_create(user=self.owners[side])[0].pk
+
     def csv(self, side):
         row = self.flat_row(subject_ref=self.ref(side))
         buf = io.StringIO()
@@ -88,7 +91,7 @@ class Case:
 
 def _home_status(role):
     caps = {c for c, roles in CAPABILITIES.items() if role in roles}
-    return 302 if caps & {"case.read", "audit.read"} else 200
+    return 302 if caps & {"case.read", "audit.read", "agency.admin"} else 200
 
 
 def _json(body):
@@ -162,6 +165,9 @@ MATRIX: dict[tuple[str, str], Case] = {
                                       scoped=True),
     ("intake/<str:step>/", "intake-step"): Case("GET", lambda w, s: "/intake/consent/", "case.write", 302),
     ("imports/", "import-assessments"): Case("GET", lambda w, s: "/imports/", "case.write", 200),
+    ("agency/users/", "agency-users"): Case("GET", lambda w, s: "/agency/users/", "agency.admin", 200),
+    ("agency/tokens/<int:token_id>/revoke/", "token-revoke"): Case(
+        "POST", lambda w, s: f"/agency/tokens/{w.new_token(s)}/revoke/", "agency.admin", 302, scoped=True),
     ("audit/", "audit-list"): Case("GET", lambda w, s: "/audit/", "audit.read", 200),
 }
 

@@ -269,3 +269,18 @@ def test_web_import_reports_every_row_and_saves_nothing_on_error(logged_in, flat
     r = logged_in.post("/imports/", {"file": SimpleUploadedFile("a.csv", buf2.getvalue().encode()), "format": "csv"})
     assert r.status_code == 200 and Assessment.objects.count() == 1
     assert Assessment.objects.get().ref in r.content.decode()
+
+
+def test_agency_admin_sees_own_users_and_revokes_tokens(client, make_user, caseworker, other_caseworker):
+    from lantern.platform.accounts.services import token_authenticate, token_create
+
+    admin = make_user(Role.AGENCY_ADMIN)
+    row, token = token_create(user=caseworker)
+    other_row, _t = token_create(user=other_caseworker)
+    client.force_login(admin)
+    page = client.get("/agency/users/").content.decode()
+    assert caseworker.username in page and other_caseworker.username not in page and row.prefix in page
+    assert client.post(f"/agency/tokens/{other_row.pk}/revoke/").status_code == 404
+    assert client.post(f"/agency/tokens/{row.pk}/revoke/").status_code == 302
+    assert token_authenticate(token) is None
+    assert AuditEvent.objects.filter(action="token.revoke", actor=admin.username).exists()

@@ -39,6 +39,10 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.username
 
+    @property
+    def has_totp(self) -> bool:
+        return bool(self.totp_secret)
+
 
 class ApiToken(models.Model):
     """A bearer token. Only its SHA-256 digest is stored; the token is shown once at creation."""

@@ -6,4 +6,4 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {}
     return {"nav_cases": has_capability(user, "case.read"), "nav_intake": has_capability(user, "case.write"),
-            "nav_audit": has_capability(user, "audit.read")}
+            "nav_audit": has_capability(user, "audit.read"), "nav_admin": has_capability(user, "agency.admin")}

@@ -23,4 +23,6 @@ urlpatterns = [
     path("intake/<str:step>/", views.intake_step, name="intake-step"),
     path("imports/", views.import_assessments, name="import-assessments"),
     path("audit/", views.audit_list, name="audit-list"),
+    path("agency/users/", views.agency_users, name="agency-users"),
+    path("agency/tokens/<int:token_id>/revoke/", views.token_revoke, name="token-revoke"),
 ]

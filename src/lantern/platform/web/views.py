@@ -157,6 +157,8 @@ def totp(request):
 def home(request):
     if has_capability(request.user, "case.read"):
         return redirect("subject-list")
+    if has_capability(request.user, "agency.admin"):
+        return redirect("agency-users")
     if has_capability(request.user, "audit.read"):
         return redirect("audit-list")
     return render(request, "web/home.html")
@@ -540,3 +542,25 @@ def import_assessments(request):
     return render(request, "web/import.html", {"report": report,
                                                "rows": list(zip(report.created, report.subjects, strict=True))
                                                if report else []}, status=status)
+
+
+@login_required
+def agency_users(request):
+    """Agency admins: the agency's users and their API tokens (revocation)."""
+    from lantern.platform.accounts.selectors import tokens_of_my_agency, users_of_my_agency
+
+    users = users_of_my_agency(user=request.user)
+    tokens = tokens_of_my_agency(user=request.user)
+    return render(request, "web/agency_users.html", {"users": users, "tokens": tokens})
+
+
+@login_required
+@require_POST
+def token_revoke(request, token_id):
+    from lantern.platform.accounts.selectors import token_get_for_admin
+    from lantern.platform.accounts.services import token_revoke as revoke
+
+    token = token_get_for_admin(user=request.user, token_id=token_id)
+    revoke(token=token, actor=request.user)
+    messages.success(request, _("Token revoked."))
+    return redirect("agency-users")
