@@ -58,3 +58,12 @@ def test_request_id_is_recorded_and_echoed(client, caseworker, make_subject):
     assert (ev.request_id, ev.channel) == ("req-12345678", "web")
     response = client.get(f"/subjects/{subject.ref}/", HTTP_X_REQUEST_ID="bad id!")
     assert len(response["X-Request-ID"]) == 32  # replaced by a fresh one
+
+
+def test_malformed_requested_refs_are_not_logged(client, caseworker):
+    client.force_login(caseworker)
+    assert client.get("/subjects/Maria Popescu/").status_code == 404
+    ev = AuditEvent.objects.filter(action="subject.read", outcome="not_found").get()
+    assert ev.object_ref == "(malformed)"
+    assert client.get("/subjects/S-ABCDEFGH23/").status_code == 404
+    assert AuditEvent.objects.filter(object_ref="S-ABCDEFGH23", outcome="not_found").exists()

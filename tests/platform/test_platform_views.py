@@ -284,3 +284,14 @@ def test_agency_admin_sees_own_users_and_revokes_tokens(client, make_user, casew
     assert client.post(f"/agency/tokens/{row.pk}/revoke/").status_code == 302
     assert token_authenticate(token) is None
     assert AuditEvent.objects.filter(action="token.revoke", actor=admin.username).exists()
+
+
+def test_idle_timeout_on_an_htmx_request_redirects_the_page(logged_in, caseworker, make_subject, settings):
+    subject = make_subject(caseworker)
+    logged_in.get("/subjects/")
+    session = logged_in.session
+    session["lantern_seen"] = int(time.time()) - settings.SESSION_IDLE_SECONDS - 5
+    session.save()
+    r = logged_in.post(f"/subjects/{subject.ref}/journey/legs/", {"country": "RO"}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 204 and r["HX-Redirect"].startswith("/accounts/login/")
+    assert not subject.legs.exists()

@@ -4,6 +4,8 @@ agency holds an active :class:`AccessGrant` for."""
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -14,6 +16,15 @@ from lantern.platform.audit.models import Outcome
 from lantern.platform.audit.services import audit_record
 from lantern.platform.cases.models import AccessGrant, Assessment, JourneyLeg, Subject
 from lantern.platform.roles import has_capability
+
+
+_REF = re.compile(r"^[SA]-[0-9A-Z]{6,16}$")
+
+
+def safe_ref(ref: str) -> str:
+    """A requested reference as it may appear in the audit trail: a well-formed pseudonym, else a marker
+    (whatever was typed into a URL could be a name)."""
+    return ref if _REF.match(ref or "") else "(malformed)"
 
 
 def require(user, capability: str, *, action: str = "", object_type: str = "", object_ref: str = "") -> None:
@@ -63,10 +74,10 @@ def subject_count_for_user(*, user) -> int:
 
 def subject_get_for_user(*, user, ref: str, capability: str = "case.read", audit: bool = True) -> Subject:
     """One subject by pseudonym, or Http404 (missing and other agency's alike). Audited as a read."""
-    require(user, capability, action="subject.read", object_type="subject", object_ref=ref[:20])
+    require(user, capability, action="subject.read", object_type="subject", object_ref=safe_ref(ref))
     subject = subjects_visible_to(user).select_related("agency").filter(ref=ref).first()
     if subject is None:
-        audit_record(actor=user, action="subject.read", object_type="subject", object_ref=ref[:20],
+        audit_record(actor=user, action="subject.read", object_type="subject", object_ref=safe_ref(ref),
                      outcome=Outcome.NOT_FOUND)
         raise Http404("No such subject")
     if audit:
@@ -88,14 +99,14 @@ def assessment_list_for_subject(*, user, subject: Subject) -> QuerySet[Assessmen
 
 
 def assessment_get_for_user(*, user, ref: str) -> Assessment:
-    require(user, "case.read", action="assessment.read", object_type="assessment", object_ref=ref[:20])
+    require(user, "case.read", action="assessment.read", object_type="assessment", object_ref=safe_ref(ref))
     visible = subjects_visible_to(user)
     assessment = (
         Assessment.objects.select_related("subject", "agency", "created_by")
         .filter(ref=ref, subject__in=visible).first()
     )
     if assessment is None:
-        audit_record(actor=user, action="assessment.read", object_type="assessment", object_ref=ref[:20],
+        audit_record(actor=user, action="assessment.read", object_type="assessment", object_ref=safe_ref(ref),
                      outcome=Outcome.NOT_FOUND)
         raise Http404("No such assessment")
     audit_record(actor=user, action="assessment.read", object_type="assessment", object_ref=assessment.ref)
