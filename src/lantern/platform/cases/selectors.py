@@ -17,7 +17,6 @@ from lantern.platform.audit.services import audit_record
 from lantern.platform.cases.models import AccessGrant, Assessment, JourneyLeg, Subject
 from lantern.platform.roles import has_capability
 
-
 _REF = re.compile(r"^[SA]-[0-9A-Z]{6,16}$")
 
 
