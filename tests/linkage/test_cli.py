@@ -16,7 +16,7 @@ def run(argv, capsys):
     with pytest.raises(SystemExit) as exc:
         main(argv)
     captured = capsys.readouterr()
-    return exc.value.code, captured.out + captured.err
+    return exc.value.code, (captured.out + captured.err).replace("\n", "")  # Rich wraps long lines
 
 
 @pytest.fixture(scope="module")

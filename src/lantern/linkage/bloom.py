@@ -132,8 +132,14 @@ def key_check(secret: bytes) -> str:
 def tokens(values: pd.Series, key: bytes) -> pd.Series:
     """Keyed 64-bit tokens (hex) of the distinct values, mapped back; ``None`` stays ``None``."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    toks = np.array([hmac.new(key, str(v).encode("utf-8"), hashlib.sha256).hexdigest()[:16] for v in uniques] + [None],
-                    dtype=object)
+    base = hmac.new(key, digestmod=hashlib.sha256)  # keyed once; each value hashes on a copy
+
+    def tok(v) -> str:
+        h = base.copy()
+        h.update(str(v).encode("utf-8"))
+        return h.hexdigest()[:16]
+
+    toks = np.array([tok(v) for v in uniques] + [None], dtype=object)
     return pd.Series(toks[codes], index=values.index, dtype=object)
 
 

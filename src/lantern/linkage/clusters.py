@@ -159,7 +159,8 @@ def blocking_recall(features: pd.DataFrame, truth: np.ndarray) -> dict:
 
     a, b = true_pairs(truth)
     hit = np.zeros(len(a), dtype=bool)
-    keys = [c for c in features.columns if c.startswith("bk_")]
+    cross = {k for pair in CROSS_BLOCKING for k in pair}
+    keys = [c for c in features.columns if c.startswith("bk_") and c not in cross]
     for key in keys:
         v = features[key].to_numpy(dtype=object)
         hit |= (v[a] == v[b]) & pd.notna(v[a])

@@ -21,6 +21,7 @@ Features (``None`` when unknown):
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from lantern.linkage.normalise import (
@@ -35,18 +36,18 @@ from lantern.linkage.normalise import (
 #: Blocking keys: a pair of records is scored when any key is equal (and not null).
 #: Together they must keep ≥ 99.5 % of true pairs (measured in tests and the benchmark).
 BLOCKING_KEYS = {
-    "bk_names": "phonetic codes of both names, order-free (also catches given/family swaps)",
+    "bk_names_y": "phonetic codes of both names, order-free (catches given/family swaps), + year of birth",
     "bk_dob_fn": "date of birth + first letter of the family name",
     "bk_dob_gn": "date of birth + first letter of the given name",
-    "bk_gn_y": "phonetic given name + year of birth",
-    "bk_fn_y": "phonetic family name + year of birth",
-    "bk_swap_fn": "day/month-swap-free date of birth + phonetic family name",
+    "bk_swap_fn": "day/month-order-free date of birth + phonetic family name",
+    "bk_dob_initials": "date of birth + both initials, order-free (swapped names with typos)",
     "bk_dob_cit": "date of birth + citizenship (when citizenship is known)",
 }
 
-#: Cross-key rules: the given-name key of one record equals the family-name key of the other
-#: (given and family name swapped, with a typo in one of them).
-CROSS_BLOCKING = (("bk_gn_y", "bk_fn_y"),)
+#: Cross-key rules ``l.a = r.b`` (and ``l.b = r.a``): a record whose date of birth is missing is
+#: compared with every record sharing its order-free phonetic names; ``bk_names_nodob`` is null
+#: whenever the date is known, so the join stays proportional to the records without one.
+CROSS_BLOCKING = (("bk_names_nodob", "bk_names"),)
 
 
 def _map_unique(series: pd.Series, func) -> pd.Series:
@@ -60,13 +61,17 @@ def _map_unique(series: pd.Series, func) -> pd.Series:
 
 
 def _join(*parts: pd.Series) -> pd.Series:
-    """``a|b|…`` per row, ``None`` when any part is missing."""
-    frame = pd.concat(parts, axis=1)
-    mask = frame.notna().all(axis=1)
-    out = pd.Series([None] * len(frame), index=frame.index, dtype="object")
+    """``a|b|…`` per row, ``None`` when any part is missing (vectorised)."""
+    mask = np.ones(len(parts[0]), dtype=bool)
+    for p in parts:
+        mask &= p.notna().to_numpy()
+    out = np.full(len(parts[0]), None, dtype=object)
     if mask.any():
-        out[mask] = frame[mask].astype(str).agg("|".join, axis=1)
-    return out
+        acc = parts[0].to_numpy(dtype=object)[mask].astype(str)
+        for p in parts[1:]:
+            acc = np.char.add(np.char.add(acc, "|"), p.to_numpy(dtype=object)[mask].astype(str))
+        out[mask] = acc.astype(object)
+    return pd.Series(out, index=parts[0].index, dtype=object)
 
 
 def _first_letter(s: pd.Series) -> pd.Series:
@@ -87,10 +92,10 @@ def prepare_features(raw: pd.DataFrame, roles: list[str]) -> pd.DataFrame:
     dob = _map_unique(raw["date_of_birth"], normalise_dob).to_numpy()
     out["dob"] = dob
     out["dob_y"] = out["dob"].str[:4].where(out["dob"].notna(), None)
-    md = pd.concat([out["dob"].str[5:7], out["dob"].str[8:10]], axis=1)
-    lo = md.min(axis=1)
-    hi = md.max(axis=1)
-    out["dob_swap"] = _join(out["dob_y"], lo.where(out["dob"].notna(), None), hi.where(out["dob"].notna(), None))
+    month, day = out["dob"].str[5:7], out["dob"].str[8:10]
+    first = month.where(month <= day, day)
+    second = day.where(month <= day, month)
+    out["dob_swap"] = _join(out["dob_y"], first, second)
     out["dob_ph"] = _map_unique(out["dob"], is_placeholder_dob).eq(True).to_numpy()
     if "sex" in roles:
         out["sex"] = _map_unique(raw["sex"], normalise_code).to_numpy()
@@ -111,22 +116,21 @@ def prepare_features(raw: pd.DataFrame, roles: list[str]) -> pd.DataFrame:
 def add_blocking_keys(out: pd.DataFrame, extras: list[str]) -> None:
     """Add the ``bk_*`` columns (plaintext values; the encoder replaces them by keyed tokens)."""
     gn1, fn1 = _first_letter(out["gn"]), _first_letter(out["fn"])
-    pair = pd.concat([out["gn_ph"], out["fn_ph"]], axis=1)
-    both = pair.notna().all(axis=1)
-    names = pd.Series([None] * len(out), index=out.index, dtype="object")
-    if both.any():
-        sub = pair[both].astype(str)
-        lo = sub.min(axis=1)
-        hi = sub.max(axis=1)
-        names[both] = lo + "|" + hi
+    g, f = out["gn_ph"], out["fn_ph"]
+    order = (g.fillna("") <= f.fillna("")).to_numpy()
+    names = _join(g.where(order, f), f.where(order, g))
+    out["bk_names_y"] = _join(names, out["dob_y"])
+    nodob = out["dob"].isna()
     out["bk_names"] = names
+    out["bk_names_nodob"] = names.where(nodob, None)
     out["bk_dob_fn"] = _join(out["dob"], fn1)
     out["bk_dob_gn"] = _join(out["dob"], gn1)
-    out["bk_gn_y"] = _join(out["gn_ph"], out["dob_y"])
-    out["bk_fn_y"] = _join(out["fn_ph"], out["dob_y"])
     out["bk_swap_fn"] = _join(out["dob_swap"], out["fn_ph"])
+    io = (gn1.fillna("") <= fn1.fillna("")).to_numpy()
+    out["bk_dob_initials"] = _join(out["dob"], gn1.where(io, fn1), fn1.where(io, gn1))
     out["bk_dob_cit"] = _join(out["dob"], out["cit"]) if "cit" in out.columns else None
     for col in extras:
         out[f"bk_{col}"] = _join(out[col], fn1)
         out[f"bk_{col}_gn"] = _join(out[col], gn1)
+        out[f"bk_{col}_ini"] = _join(out[col], gn1.where(io, fn1), fn1.where(io, gn1))  # initials, order-free
         out[f"bk_{col}_dob"] = _join(out[col], out["dob"])

@@ -179,7 +179,7 @@ def _extra_comparison(spec: ModelSpec, engine: str, col: str) -> dict:
 def blocking_rules(spec: ModelSpec) -> list[str]:
     """Blocking rules as SQL: one equality per blocking key (``bk_*`` feature)."""
     keys = [k for k in BLOCKING_KEYS if k != "bk_dob_cit" or spec.has_citizenship]
-    keys += [k for c in spec.extras for k in (f"bk_{c}", f"bk_{c}_gn", f"bk_{c}_dob")]
+    keys += [k for c in spec.extras for k in (f"bk_{c}", f"bk_{c}_gn", f"bk_{c}_ini", f"bk_{c}_dob")]
     rules = [f"l.{k} = r.{k}" for k in keys]
     for a, b in CROSS_BLOCKING:
         rules += [f"l.{a} = r.{b}", f"l.{b} = r.{a}"]
@@ -403,7 +403,7 @@ class TrainedModel:
     pairs: pd.DataFrame  # uid_l, uid_r, match_weight, match_probability
     lambda_: float
     model_json: dict
-    n_blocked_pairs: int
+    stages: dict
 
 
 def train_and_score(
@@ -435,6 +435,17 @@ def train_and_score(
     logging.getLogger("splink").setLevel(logging.ERROR)
     spec = ModelSpec.from_features(features)
     db_api = make_db_api(engine, spark=spark)
+    import time
+
+    clock = time.perf_counter()
+    stages: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        stages[name] = round(now - clock, 2)
+        clock = now
+
     sdfs, link_type = _register_lists(db_api, features)
     settings = settings_dict(spec, engine, link_type=link_type)
     linker = Linker(sdfs, settings, log_level=None)
@@ -443,13 +454,16 @@ def train_and_score(
 
     # 1. λ from a near-certain deterministic rule (recall assumed 0.7: noise breaks exact agreement)
     #    and u from random pairs, which are non-matches almost surely.
+    lap("register")
     linker.training.estimate_probability_two_random_records_match(
         ["l.gn = r.gn AND l.fn = r.fn AND l.dob = r.dob"], recall=0.7
     )
+    lap("lambda")
     # one chunk on Spark: each chunk is a round of Spark jobs, and the probe phase saves nothing there
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed,
                                                      num_chunks=1 if engine == "spark" else 10)
     base = linker.misc.save_model_to_json()
+    lap("u_sampling")
     with _em_floor():
         # 2. m of names, sex, citizenship (and extras) by EM within pairs sharing a date of birth:
         #    there the non-matches are random pairs with respect to names, so u stays fixed.
@@ -457,6 +471,7 @@ def train_and_score(
             block_on("dob"), estimate_without_term_frequencies=True, max_pairs=em_max_pairs
         )
         after_dob_block = linker.misc.save_model_to_json()
+        lap("em_dob_block")
         # 3. m of the date of birth by EM within pairs sharing family name and citizenship, with
         #    u estimated too: non-matches there are not random pairs (same surname pool), so this is
         #    a latent-class model on given name, date of birth and sex, identified because given
@@ -469,14 +484,16 @@ def train_and_score(
             estimate_without_term_frequencies=False, max_pairs=em_max_pairs, fix_u_probabilities=False,
         )
         after_name_block = linker.misc.save_model_to_json()
+        lap("em_name_block")
     final = _assemble_model(base, after_dob_block, after_name_block)
     linker = Linker(sdfs, final, log_level=None)
     _register_tf(linker, db_api, features, spec, tf_cache)
     pairs = _predict(linker, keep_above)
+    lap("predict")
     model_json = linker.misc.save_model_to_json()
     return TrainedModel(
         pairs=pairs.reset_index(drop=True),
         lambda_=float(linker._settings_obj._probability_two_random_records_match),
         model_json=model_json,
-        n_blocked_pairs=-1,
+        stages=stages,
     )

@@ -196,6 +196,7 @@ def link_lists(
     t1 = time.perf_counter()
     trained = train_and_score(features, engine=engine, seed=seed, spark=spark)
     timings["train_and_score"] = round(time.perf_counter() - t1, 2)
+    timings.update({f"splink_{k}": v for k, v in trained.stages.items()})
     return LinkageResult(
         records=features[["uid", "list", "record_id"]].copy(),
         pairs=trained.pairs,
