@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from lantern.errors import LanternError, Problem
-from lantern.statistics.sdc import PRIMARY, PUBLISHED, audit_suppression
+from lantern.statistics.sdc import PRIMARY, PUBLISHED, audit_suppression, required_widths
 from lantern.statistics.tables import StatTable
 
 DRAFT, CHECKED, PUBLISHED_STATE = "draft", "checked", "published"
@@ -104,11 +104,15 @@ def check_table(table: StatTable) -> TableCheck:
         intervals = audit_suppression(counts, suppressed, status == PRIMARY, rules)
         w = intervals[:, 1] - intervals[:, 0]
         width = float(np.min(w))
-        if (w < rules.protection - 1e-9).any() and not suppressed.all():
-            problems.append(
-                f"{int((w < rules.protection - 1e-9).sum())} suppressed cell(s) can be bounded within less than "
-                f"{rules.protection} from the published cells and margins"
-            )
+        short = np.flatnonzero(suppressed.ravel())[w < rules.protection - 1e-9]
+        if short.size:
+            need = required_widths(counts, status == PRIMARY, rules, short)
+            bad_cells = int((w[w < rules.protection - 1e-9] < need - 1e-9).sum())
+            if bad_cells:
+                problems.append(
+                    f"{bad_cells} suppressed cell(s) can be bounded within less than {rules.protection} from the "
+                    "published cells and margins"
+                )
     if "period" in table.dims:
         axis = table.dims.index("period")
         n = counts.shape[axis]

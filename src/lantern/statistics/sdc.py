@@ -246,19 +246,62 @@ def audit_suppression(
         rhs.append(b)
         r += 1
     a_eq = coo_matrix((vals, (rows, cols)), shape=(r, supp_flat.size)).tocsr()
+    b_eq = np.asarray(rhs, dtype=float)
     prim_flat = primary.ravel()[supp_flat]
     upper = max(rules.threshold - 1, 1)
     bounds = [(1.0, float(upper)) if p else (0.0, None) for p in prim_flat]
     out = np.full((supp_flat.size, 2), np.nan)
-    todo = range(supp_flat.size) if only is None else np.flatnonzero(only.ravel()[supp_flat])
-    for i in todo:
-        c = np.zeros(supp_flat.size)
-        c[i] = 1.0
-        lo = linprog(c, A_eq=a_eq, b_eq=rhs, bounds=bounds, method="highs")
-        hi = linprog(-c, A_eq=a_eq, b_eq=rhs, bounds=bounds, method="highs")
-        out[i, 0] = lo.fun if lo.status == 0 else -np.inf
-        out[i, 1] = -hi.fun if hi.status == 0 else np.inf
+    todo = np.arange(supp_flat.size) if only is None else np.flatnonzero(only.ravel()[supp_flat])
+    if todo.size == 0:
+        return out
+    # suppressed cells that share no constraint are independent: solve each connected group apart
+    from scipy.sparse.csgraph import connected_components
+
+    incidence = abs(a_eq)
+    _, comp = connected_components(incidence.T @ incidence, directed=False)
+    for label in np.unique(comp[todo]):
+        members = np.flatnonzero(comp == label)
+        sub_rows = np.flatnonzero(np.asarray(incidence[:, members].sum(axis=1)).ravel() > 0)
+        sub = a_eq[sub_rows][:, members]
+        sub_b = b_eq[sub_rows]
+        sub_bounds = [bounds[m] for m in members]
+        position = {int(m): k for k, m in enumerate(members)}
+        for i in todo[comp[todo] == label]:
+            k = position[int(i)]
+            if sub_rows.size == 0:  # bound only by what the display says
+                lo_b, hi_b = sub_bounds[k]
+                out[i] = (lo_b, np.inf if hi_b is None else hi_b)
+                continue
+            c = np.zeros(members.size)
+            c[k] = 1.0
+            lo = linprog(c, A_eq=sub, b_eq=sub_b, bounds=sub_bounds, method="highs")
+            hi = linprog(-c, A_eq=sub, b_eq=sub_b, bounds=sub_bounds, method="highs")
+            out[i, 0] = lo.fun if lo.status == 0 else -np.inf
+            out[i, 1] = -hi.fun if hi.status == 0 else np.inf
     return out
+
+
+def required_widths(
+    counts: np.ndarray, primary: np.ndarray, rules: SDCRules, cells: np.ndarray, *, cache: dict[int, float] | None = None
+) -> np.ndarray:
+    """Width each cell's interval must reach: ``min(protection, width if every cell were suppressed)``.
+
+    When many small cells meet in a small total, the threshold display alone bounds them (six cells
+    shown ``<11`` whose total is ``<11`` are each at most 5); no suppression can do better, so the
+    requirement is capped at what a fully suppressed table leaves.
+    """
+    cache = {} if cache is None else cache
+    cells = np.asarray(cells, dtype=np.int64)
+    todo = [int(c) for c in cells if int(c) not in cache]
+    if todo:
+        everything = np.ones(counts.shape, dtype=bool)
+        only = np.zeros(counts.size, dtype=bool)
+        only[todo] = True
+        iv = audit_suppression(counts, everything, primary, rules, only=only.reshape(counts.shape))
+        for c in todo:
+            lo, hi = iv[c]
+            cache[c] = float(hi - lo)
+    return np.array([min(float(rules.protection), cache[int(c)]) for c in cells])
 
 
 def _pick(line: np.ndarray, supp: np.ndarray, flat_counts: np.ndarray) -> int | None:
@@ -313,6 +356,7 @@ def protect_array(
     intervals = np.zeros((0, 2))
     passed = np.zeros(flat.size, dtype=bool)
     interval_of: dict[int, np.ndarray] = {}
+    baseline: dict[int, float] = {}
     for _round in range(10_000):
         changed = True
         while changed:
@@ -347,6 +391,12 @@ def protect_array(
         interval_of.update({int(c): new[k] for k, c in enumerate(supp_idx) if known_new[k]})
         width = new[:, 1] - new[:, 0]
         ok = known_new & (width >= rules.protection - 1e-9)
+        short = supp_idx[known_new & ~ok]
+        if short.size:
+            # a cell can never be protected beyond what the display alone implies (all suppressed)
+            need = required_widths(counts, primary.reshape(counts.shape), rules, short, cache=baseline)
+            fine = (width[known_new & ~ok] >= need - 1e-9)
+            ok[np.flatnonzero(known_new & ~ok)[fine]] = True
         passed[supp_idx[ok]] = True
         failing = supp_idx[known_new & ~ok]
         if failing.size == 0:
