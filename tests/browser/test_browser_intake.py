@@ -66,8 +66,7 @@ def test_sign_in_and_complete_an_intake(browser_page, live_server, settings):
     page.get_by_role("link", name="New intake").click()
 
     # consent: errors in place when the box is not ticked
-    page.get_by_label("Purpose").select_option("assessment")
-    page.get_by_label("Scope").select_option("own_agency")
+    page.locator("input[name=purposes][value=assessment]").check()
     page.get_by_label("Given by").select_option("subject")
     page.get_by_label("Date").fill(today)
     page.get_by_role("button", name="Continue").click()

@@ -72,8 +72,8 @@ def test_journey_out_of_order_is_refused_and_rolled_back(caseworker, make_subjec
 
 
 def test_intake_submit_is_all_or_nothing(caseworker, flat_row):
-    consent = {"purpose": "assessment", "scope": "own_agency", "given_on": dt.date.today().isoformat(),
-               "given_by": "subject"}
+    consent = [{"purpose": p, "scope": "own_agency", "given_on": dt.date.today().isoformat(), "given_by": "subject"}
+               for p in ("assessment", "statistics")]
     with pytest.raises(ValidationError) as exc:
         services.intake_submit(user=caseworker, consent=consent, identity={"given_name": "A"},
                                assessment=flat_row(), legs=[{"country": "ZZ"}])
@@ -81,7 +81,7 @@ def test_intake_submit_is_all_or_nothing(caseworker, flat_row):
     assert not Subject.objects.exists() and not JourneyLeg.objects.exists()
     a = services.intake_submit(user=caseworker, consent=consent, identity={"given_name": "A"},
                                assessment=flat_row(), legs=[{"country": "NP"}, {"country": "RO"}])
-    assert a.subject.consents.count() == 1 and a.subject.legs.count() == 2 and a.subject.identity.given_name == "A"
+    assert a.subject.consents.count() == 2 and a.subject.legs.count() == 2 and a.subject.identity.given_name == "A"
 
 
 def test_grants_give_one_agency_one_subject_until_expiry_or_revocation(make_user, agencies, caseworker, make_subject,

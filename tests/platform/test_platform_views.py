@@ -99,11 +99,15 @@ def _answer_all(client, step, value="no"):
 def test_intake_wizard_end_to_end(logged_in, caseworker, std):
     today = dt.date.today()
     assert logged_in.get("/intake/").status_code == 302
-    r = logged_in.post("/intake/consent/", {"purpose": "assessment", "scope": "own_agency", "given_by": "subject",
+    r = logged_in.post("/intake/consent/", {"purposes": ["assessment"], "given_by": "subject",
                                             "given_on": today.isoformat()})
     assert r.status_code == 422 and "consent_given" in r.context["form"].errors  # the box must be ticked
-    r = logged_in.post("/intake/consent/", {"consent_given": "on", "purpose": "assessment", "scope": "own_agency",
+    r = logged_in.post("/intake/consent/", {"consent_given": "on", "purposes": ["assessment", "referral"],
                                             "given_by": "subject", "given_on": today.isoformat()})
+    assert r.status_code == 422 and "scope" in r.context["form"].errors  # a referral needs its scope
+    r = logged_in.post("/intake/consent/", {"consent_given": "on", "purposes": ["assessment", "referral"],
+                                            "scope": "named_agency", "given_by": "subject",
+                                            "given_on": today.isoformat()})
     assert r.status_code == 302
     demo = {"interview_date": today.isoformat(), "sex": std.code_list("sex").active_ids()[0], "age": "31",
             "citizenship": "NP", "country_of_interview": "RO", "given_name": "Sita", "family_name": "Gurung",
@@ -130,7 +134,9 @@ def test_intake_wizard_end_to_end(logged_in, caseworker, std):
     a = Assessment.objects.get()
     assert done["Location"] == f"/subjects/{subject.ref}/"
     assert set(a.indicators.values()) <= {"no", "unknown"} and a.citizenship == "NP"
-    assert subject.identity.given_name == "Sita" and subject.legs.count() == 2 and subject.consents.count() == 1
+    assert subject.identity.given_name == "Sita" and subject.legs.count() == 2
+    assert sorted(subject.consents.values_list("purpose", "scope")) == [("assessment", "own_agency"),
+                                                                       ("referral", "named_agency")]
     assert logged_in.session.get("lantern_intake") is None
 
 
@@ -139,7 +145,7 @@ def test_intake_draft_in_session_is_encrypted(logged_in):
 
     logged_in.get("/intake/")
     logged_in.post("/intake/demographics/", {"given_name": "Zanzibarina", "interview_date": "2024-01-01"})
-    logged_in.post("/intake/consent/", {"consent_given": "on", "purpose": "assessment", "scope": "own_agency",
+    logged_in.post("/intake/consent/", {"consent_given": "on", "purposes": ["assessment"],
                                         "given_by": "subject", "given_on": "2024-01-01"})
     demo = {"interview_date": "2024-01-01", "given_name": "Zanzibarina"}
     logged_in.post("/intake/demographics/", demo)
@@ -216,7 +222,7 @@ def test_follow_up_interview_for_an_existing_subject(logged_in, caseworker, othe
 
 def test_fields_in_error_are_marked_for_screen_readers(logged_in):
     logged_in.get("/intake/")
-    html = logged_in.post("/intake/consent/", {"purpose": "assessment"}).content.decode()
+    html = logged_in.post("/intake/consent/", {"purposes": ["assessment"]}).content.decode()
     assert 'aria-invalid="true"' in html and 'aria-describedby="id_given_on-error"' in html
     assert 'id="id_given_on-error"' in html
 

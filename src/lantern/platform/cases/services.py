@@ -260,10 +260,11 @@ def journey_replace(*, user, subject: Subject, legs: Sequence[Mapping[str, Any]]
 # -- intake: one interview, one transaction ----------------------------------------------------------------
 
 @_checked("case.write", action="intake.submit")
-def intake_submit(*, user, consent: Mapping[str, Any], identity: Mapping[str, Any], assessment: Mapping[str, Any],
-                  legs: Sequence[Mapping[str, Any]], subject: Subject | None = None) -> Assessment:
-    """Record a complete intake (consent, identity, assessment, journey) for a new or existing subject.
-    Everything is validated first; on any problem nothing is written."""
+def intake_submit(*, user, consent: Sequence[Mapping[str, Any]], identity: Mapping[str, Any],
+                  assessment: Mapping[str, Any], legs: Sequence[Mapping[str, Any]],
+                  subject: Subject | None = None) -> Assessment:
+    """Record a complete intake (consents — one per purpose —, identity, assessment, journey) for a new or
+    existing subject. Everything is validated first; on any problem nothing is written."""
     problems: list[Problem] = []
     ident = validation.clean_identity(identity, problems=problems)
     dob = ident.get("date_of_birth") or (subject and _dob_of(subject))
@@ -276,8 +277,8 @@ def intake_submit(*, user, consent: Mapping[str, Any], identity: Mapping[str, An
         subject = subject_create(user=user, identity=ident)
     elif _identity_filled(ident):
         subject_identity_update(user=user, subject=subject, identity=ident)
-    if consent:
-        consent_record(user=user, subject=subject, **consent)
+    for given in consent:
+        consent_record(user=user, subject=subject, **given)
     result = _make_assessment(user=user, subject=subject, cleaned=cleaned, source="web")
     audit_record(actor=user, action="assessment.create", object_type="assessment", object_ref=result.ref,
                  detail=f"subject={subject.ref}")

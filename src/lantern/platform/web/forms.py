@@ -44,22 +44,28 @@ class ProblemsMixin:
 
 
 class ConsentForm(ProblemsMixin, forms.Form):
+    """Consent as the standard's questionnaire asks it: purposes (several), the scope when a referral is
+    agreed, who gave it and when."""
+
     consent_given = forms.BooleanField(
         label=_("The person was informed and consents to this interview being recorded"), required=True)
-    purpose = forms.ChoiceField(label=_("Purpose"))
-    scope = forms.ChoiceField(label=_("Scope"))
+    purposes = forms.MultipleChoiceField(label=_("Purposes agreed"), widget=forms.CheckboxSelectMultiple)
+    scope = forms.ChoiceField(label=_("Scope of sharing (when a referral is agreed)"), required=False)
     given_by = forms.ChoiceField(label=_("Given by"))
     given_on = forms.DateField(label=_("Date"), widget=DateInput())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("purpose", "scope", "given_by"):
-            self.fields[name].choices = _choices(f"consent_{name}", blank=True)
+        self.fields["purposes"].choices = _choices("consent_purpose", blank=False)
+        self.fields["scope"].choices = _choices("consent_scope", blank=True)
+        self.fields["given_by"].choices = _choices("consent_given_by", blank=True)
 
     def clean(self):
         data = super().clean()
         problems: list[Problem] = []
         validation.parse_date(data.get("given_on"), field="given_on", record=None, problems=problems)
+        if "referral" in (data.get("purposes") or []) and not data.get("scope"):
+            problems.append(Problem(str(_("Say with whom the record may be shared.")), field="scope"))
         self.add_problems(problems)
         return data
 

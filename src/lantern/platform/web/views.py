@@ -474,8 +474,11 @@ def _leg_display(leg: dict) -> dict:
 
 def _draft_parts(draft):
     steps = draft["steps"]
-    consent = dict(steps.get("consent", {}))
-    consent.pop("consent_given", None)
+    given = steps.get("consent", {})
+    # the scope of sharing belongs to the referral purpose; every other purpose stays within the agency
+    consent = [{"purpose": purpose, "scope": (given.get("scope") if purpose == "referral" else "") or "own_agency",
+                "given_by": given.get("given_by"), "given_on": given.get("given_on")}
+               for purpose in given.get("purposes", [])]
     demo = steps.get("demographics", {})
     identity = {k: demo.get(k) for k in ("given_name", "family_name", "date_of_birth", "document_numbers", "phone")}
     assessment = {k: v for k, v in demo.items() if k not in identity}
