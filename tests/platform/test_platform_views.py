@@ -31,12 +31,14 @@ def test_subject_list_is_paginated_scoped_and_query_bounded(logged_in, caseworke
                                                            django_assert_max_num_queries):
     mine = [make_subject(caseworker, assessment=(i % 2 == 0)) for i in range(30)]
     theirs = make_subject(other_caseworker)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         r = logged_in.get("/subjects/")
     body = r.content.decode()
     assert r.status_code == 200 and "(30)" in body
+    # page 1 = the 25 newest (i = 29 … 5); those with an interview (even i) show their screened risk
+    assert body.count('class="risk ') == sum(1 for i in range(5, 30) if i % 2 == 0)
     assert theirs.ref not in body and sum(s.ref in body for s in mine) == 25
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         r2 = logged_in.get("/subjects/?page=2")
     assert sum(s.ref in r2.content.decode() for s in mine) == 5
 

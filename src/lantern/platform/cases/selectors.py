@@ -97,6 +97,13 @@ def assessment_list_for_subject(*, user, subject: Subject) -> QuerySet[Assessmen
     return subject.assessments.select_related("created_by", "agency").order_by("-interview_date", "-id")
 
 
+def latest_assessments_for_subjects(*, user, subjects) -> QuerySet[Assessment]:
+    """The assessments of these (already visible) subjects, latest first per subject, for list pages."""
+    require(user, "case.read", action="assessment.list")
+    return (Assessment.objects.filter(subject__in=[s.pk for s in subjects])
+            .select_related("subject", "agency").order_by("subject_id", "-interview_date", "-id"))
+
+
 def assessment_get_for_user(*, user, ref: str) -> Assessment:
     require(user, "case.read", action="assessment.read", object_type="assessment", object_ref=safe_ref(ref))
     visible = subjects_visible_to(user)

@@ -170,7 +170,13 @@ def subject_list(request):
     ref = request.GET.get("ref", "").strip()
     qs = selectors.subject_list_for_user(user=request.user, name=name, ref=ref)
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
-    return render(request, "web/subject_list.html", {"page": page, "name": name, "ref": ref})
+    # the latest interview of each subject on the page, screened (one query for the whole page)
+    latest: dict[int, object] = {}
+    for a in selectors.latest_assessments_for_subjects(user=request.user, subjects=list(page)):
+        latest.setdefault(a.subject_id, a)
+    screening = _screening(list(latest.values()))
+    rows = [(s, screening.get(latest[s.pk].ref) if s.pk in latest else None) for s in page]
+    return render(request, "web/subject_list.html", {"page": page, "rows": rows, "name": name, "ref": ref})
 
 
 def _screening(assessments):
