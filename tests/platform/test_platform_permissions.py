@@ -64,6 +64,11 @@ class World:
         return services.consent_record(user=self.owners[side], subject=self.subjects[side], purpose="assessment",
                                        scope="own_agency", given_on=dt.date.today().isoformat(), given_by="subject")
 
+    def new_subject(self, side):
+        subject = self.make_subject(self.owners[side])
+        self.last_ref = subject.ref
+        return subject
+
     def new_token(self, side):
         return token_create(user=self.owners[side])[0].pk
 
@@ -110,6 +115,9 @@ MATRIX: dict[tuple[str, str], Case] = {
                                                 data=_json({})),
     ("api/v1/subjects/<ref>", "subject_detail"): Case("GET", lambda w, s: f"/api/v1/subjects/{w.ref(s)}", "case.read",
                                                       200, scoped=True, api=True),
+    ("api/v1/subjects/<ref>", "subject_erase"): Case(
+        "DELETE", lambda w, s: f"/api/v1/subjects/{w.new_subject(s).ref}", "case.erase", 204, scoped=True, api=True,
+        data=_json({"reason": "erasure request of 2026-12-01"})),
     ("api/v1/subjects/<ref>/identity", "subject_identity_update"): Case(
         "PUT", lambda w, s: f"/api/v1/subjects/{w.ref(s)}/identity", "case.write", 200, scoped=True, api=True,
         data=_json({"given_name": "X"})),
@@ -156,6 +164,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("subjects/<str:ref>/grants/", "grant-create"): Case(
         "POST", lambda w, s: f"/subjects/{w.ref(s)}/grants/", "grant.manage", 302, scoped=True,
         data=lambda w, s: {"agency": w.agencies[1].key, "reason": "referral with consent", "days": "10"}),
+    ("subjects/<str:ref>/erase/", "subject-erase"): Case(
+        "POST", lambda w, s: f"/subjects/{w.new_subject(s).ref}/erase/", "case.erase", 302, scoped=True,
+        data=lambda w, s: {"reason": "erasure request", "confirm": w.last_ref}),
     ("subjects/<str:ref>/consents/<int:consent_id>/withdraw/", "consent-withdraw"): Case(
         "POST", lambda w, s: f"/subjects/{w.ref(s)}/consents/{w.new_consent(s).pk}/withdraw/", "case.write", 302,
         scoped=True),

@@ -145,3 +145,29 @@ def test_consent_codes_come_from_the_standard(caseworker, make_subject):
 
 def test_roles_match_the_standard(std):
     assert sorted(Role.values) == sorted(std.code_list("user_role").ids())
+
+
+def test_erasure_deletes_the_case_and_keeps_pseudonymous_audit(make_user, caseworker, make_subject, agencies,
+                                                              other_caseworker):
+    from lantern.platform.cases.models import AccessGrant, Consent, SubjectIdentity
+
+    supervisor = make_user(Role.SUPERVISOR)
+    subject = make_subject(caseworker, identity={"given_name": "Erased", "family_name": "Person"},
+                           legs=[{"country": "NP"}, {"country": "RO"}])
+    services.consent_record(user=caseworker, subject=subject, purpose="assessment", scope="own_agency",
+                            given_on="2024-01-01", given_by="subject")
+    services.access_grant_create(user=supervisor, subject=subject, agency=agencies[1], reason="referral")
+    ref = subject.ref
+    with pytest.raises(PermissionDenied):
+        services.subject_erase(user=caseworker, subject=subject, reason="request")
+    with pytest.raises(ValidationError):
+        services.subject_erase(user=supervisor, subject=subject, reason=" ")
+    other_supervisor = make_user(Role.SUPERVISOR, agency=agencies[1])
+    with pytest.raises(Http404):  # a granted agency cannot erase the owner's case
+        services.subject_erase(user=other_supervisor, subject=subject, reason="request")
+    counts = services.subject_erase(user=supervisor, subject=subject, reason="erasure request of 2026-12-01")
+    assert counts == {"assessments": 1, "legs": 2, "consents": 1}
+    for model in (Subject, Assessment, JourneyLeg, SubjectIdentity, Consent, AccessGrant):
+        assert not model.objects.exists()
+    assert AuditEvent.objects.filter(action="subject.erase", object_ref=ref).exists()
+    assert AuditEvent.objects.filter(object_ref=ref).count() >= 3  # its history stays, pseudonymous

@@ -303,3 +303,17 @@ def test_idle_timeout_on_an_htmx_request_redirects_the_page(logged_in, caseworke
     r = logged_in.post(f"/subjects/{subject.ref}/journey/legs/", {"country": "RO"}, HTTP_HX_REQUEST="true")
     assert r.status_code == 204 and r["HX-Redirect"].startswith("/accounts/login/")
     assert not subject.legs.exists()
+
+
+def test_erase_needs_the_pseudonym_retyped(client, make_user, caseworker, make_subject):
+    supervisor = make_user(Role.SUPERVISOR)
+    subject = make_subject(caseworker)
+    client.force_login(supervisor)
+    assert "Erase this case" in client.get(f"/subjects/{subject.ref}/").content.decode()
+    client.post(f"/subjects/{subject.ref}/erase/", {"reason": "request", "confirm": "S-WRONG"})
+    assert Subject.objects.filter(pk=subject.pk).exists()
+    r = client.post(f"/subjects/{subject.ref}/erase/", {"reason": "request", "confirm": subject.ref.lower()})
+    assert r["Location"] == "/subjects/" and not Subject.objects.filter(pk=subject.pk).exists()
+    client.force_login(caseworker)
+    other = make_subject(caseworker)
+    assert "Erase this case" not in client.get(f"/subjects/{other.ref}/").content.decode()

@@ -29,6 +29,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "case.write": frozenset({Role.CASEWORKER, Role.SUPERVISOR}),
     # grant or revoke another agency's access to one subject
     "grant.manage": frozenset({Role.SUPERVISOR}),
+    # erase a subject's whole case (GDPR erasure): hard delete, pseudonymous audit rows stay
+    "case.erase": frozenset({Role.SUPERVISOR}),
     # pseudonymous assessment rows (no identifiers) for analysis
     "assessment.analyse": frozenset({Role.SUPERVISOR, Role.ANALYST}),
     # read the agency's audit trail

@@ -143,6 +143,19 @@ def subject_detail(request, ref: str, include_identity: bool = False):
     }
 
 
+class EraseIn(Schema):
+    reason: str
+
+
+@api.delete("/subjects/{ref}", response={204: None, **_ERRORS}, tags=["subjects"])
+def subject_erase(request, ref: str, payload: EraseIn):
+    """Erase the subject's whole case (supervisors of the owning agency): identity, assessments, consents,
+    journey and grants are deleted; the audit trail keeps pseudonymous rows. `reason` states the ground."""
+    subject = selectors.subject_get_for_user(user=request.user, ref=ref, capability="case.erase")
+    services.subject_erase(user=request.user, subject=subject, reason=payload.reason)
+    return Status(204, None)
+
+
 @api.put("/subjects/{ref}/identity", response={200: IdentityOut, **_ERRORS}, tags=["subjects"])
 def subject_identity_update(request, ref: str, payload: IdentityIn):
     subject = selectors.subject_get_for_user(user=request.user, ref=ref, capability="case.write")

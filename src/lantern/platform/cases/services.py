@@ -322,3 +322,24 @@ def access_grant_revoke(*, user, grant: AccessGrant) -> AccessGrant:
     audit_record(actor=user, action="grant.revoke", object_type="subject", object_ref=grant.subject.ref,
                  detail=f"agency={grant.agency.key}")
     return grant
+
+
+# -- erasure ------------------------------------------------------------------------------------------------
+
+@_checked("case.erase", action="subject.erase")
+def subject_erase(*, user, subject: Subject, reason: str) -> dict[str, int]:
+    """Hard-delete a subject and everything recorded about them (identity, assessments, consents, journey,
+    grants). Only the owning agency can erase; the audit trail keeps pseudonymous rows (and this erasure)."""
+    from django.http import Http404
+
+    if subject.agency_id != user.agency_id:
+        raise Http404("No such subject")
+    if not reason.strip():
+        raise ValidationError("is required: the legal ground or the request this erasure answers", field="reason")
+    counts = {"assessments": subject.assessments.count(), "legs": subject.legs.count(),
+              "consents": subject.consents.count()}
+    ref = subject.ref
+    subject.delete()
+    audit_record(actor=user, action="subject.erase", object_type="subject", object_ref=ref,
+                 detail=" ".join(f"{k}={v}" for k, v in counts.items()))
+    return counts

@@ -17,6 +17,7 @@ urlpatterns = [
     path("subjects/<str:ref>/journey/legs/<int:leg_id>/move/<str:direction>/", views.journey_leg_move,
          name="journey-leg-move"),
     path("subjects/<str:ref>/grants/", views.grant_create, name="grant-create"),
+    path("subjects/<str:ref>/erase/", views.subject_erase, name="subject-erase"),
     path("subjects/<str:ref>/consents/<int:consent_id>/withdraw/", views.consent_withdraw, name="consent-withdraw"),
     path("assessments/<str:ref>/", views.assessment_detail, name="assessment-detail"),
     path("intake/", views.intake_start, name="intake-start"),

@@ -205,12 +205,13 @@ def subject_detail(request, ref):
     screening = _screening(assessments)
     legs = selectors.journey_for_subject(user=request.user, subject=subject)
     can_grant = has_capability(request.user, "grant.manage") and subject.agency_id == request.user.agency_id
+    can_erase = has_capability(request.user, "case.erase") and subject.agency_id == request.user.agency_id
     grants = list(selectors.grants_for_subject(user=request.user, subject=subject)) if can_grant else []
     grant_form = GrantForm(agencies=Agency.objects.exclude(pk=subject.agency_id)) if can_grant else None
     return render(request, "web/subject_detail.html", {
         "subject": subject, "assessments": [(a, screening.get(a.ref)) for a in assessments], "legs": legs,
         "consents": subject.consents.all(), "grants": grants, "grant_form": grant_form,
-        "can_write": has_capability(request.user, "case.write"),
+        "can_write": has_capability(request.user, "case.write"), "can_erase": can_erase,
         "owned": subject.agency_id == request.user.agency_id,
     })
 
@@ -573,3 +574,20 @@ def token_revoke(request, token_id):
     revoke(token=token, actor=request.user)
     messages.success(request, _("Token revoked."))
     return redirect("agency-users")
+
+
+@login_required
+@require_POST
+def subject_erase(request, ref):
+    """Erase the whole case after the supervisor retypes the pseudonym and gives the ground."""
+    subject = selectors.subject_get_for_user(user=request.user, ref=ref, capability="case.erase")
+    if request.POST.get("confirm", "").strip().upper() != subject.ref:
+        messages.error(request, _("Not erased: type the pseudonym exactly to confirm."))
+        return redirect("subject-detail", ref=subject.ref)
+    try:
+        services.subject_erase(user=request.user, subject=subject, reason=request.POST.get("reason", ""))
+    except LanternError as exc:
+        messages.error(request, str(exc))
+        return redirect("subject-detail", ref=subject.ref)
+    messages.success(request, _("The case %(ref)s was erased.") % {"ref": ref})
+    return redirect("subject-list")
