@@ -45,8 +45,9 @@ BLOCKING_KEYS = {
 }
 
 #: Cross-key rules ``l.a = r.b`` (and ``l.b = r.a``): a record whose date of birth is missing is
-#: compared with every record sharing its order-free phonetic names; ``bk_names_nodob`` is null
-#: whenever the date is known, so the join stays proportional to the records without one.
+#: compared with every record sharing its order-free phonetic names (and citizenship, when known);
+#: ``bk_names_nodob`` is null whenever the date is known, so the join stays proportional to the
+#: records without one.
 CROSS_BLOCKING = (("bk_names_nodob", "bk_names"),)
 
 
@@ -121,8 +122,9 @@ def add_blocking_keys(out: pd.DataFrame, extras: list[str]) -> None:
     names = _join(g.where(order, f), f.where(order, g))
     out["bk_names_y"] = _join(names, out["dob_y"])
     nodob = out["dob"].isna()
-    out["bk_names"] = names
-    out["bk_names_nodob"] = names.where(nodob, None)
+    names_cit = _join(names, out["cit"]) if "cit" in out.columns else names
+    out["bk_names"] = names_cit
+    out["bk_names_nodob"] = names_cit.where(nodob, None)
     out["bk_dob_fn"] = _join(out["dob"], fn1)
     out["bk_dob_gn"] = _join(out["dob"], gn1)
     out["bk_swap_fn"] = _join(out["dob_swap"], out["fn_ph"])
