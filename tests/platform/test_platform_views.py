@@ -317,3 +317,10 @@ def test_erase_needs_the_pseudonym_retyped(client, make_user, caseworker, make_s
     client.force_login(caseworker)
     other = make_subject(caseworker)
     assert "Erase this case" not in client.get(f"/subjects/{other.ref}/").content.decode()
+
+
+def test_security_headers(client, db):
+    r = client.get("/accounts/login/")
+    assert "script-src 'self'" in r["Content-Security-Policy"] and "frame-ancestors 'none'" in r["Content-Security-Policy"]
+    assert r["X-Frame-Options"] == "DENY" and r["X-Content-Type-Options"] == "nosniff"
+    assert "camera=()" in r["Permissions-Policy"]

@@ -44,6 +44,7 @@ LOGOUT_REDIRECT_URL = "login"
 MIDDLEWARE = [
     "lantern.platform.middleware.RequestIdMiddleware",
     "lantern.platform.middleware.RequestSizeLimitMiddleware",
+    "lantern.platform.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -100,6 +101,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 SESSION_IDLE_SECONDS = 15 * 60
 X_FRAME_OPTIONS = "DENY"
+if os.environ.get("LANTERN_ENV", "dev") == "production":  # behind TLS: cookies over HTTPS only, HSTS
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 31_536_000
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
