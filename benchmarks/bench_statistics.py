@@ -20,14 +20,15 @@ ROOT = Path(__file__).resolve().parents[1]
 def _tables(path: Path, specs: list[Path], cache: Path | None = None) -> dict:
     from lantern.statistics.release import Release
     from lantern.statistics.spec import load_spec
-    from lantern.statistics.tables import Dataset, compute_tables
+    from lantern.statistics.tables import Dataset, compute_tables, spec_columns
 
     started = time.perf_counter()
-    ds = Dataset(path, cache=cache)
+    loaded = [load_spec(p) for p in specs]
+    needed = sorted({c for spec in loaded for c in spec_columns(spec)})
+    ds = Dataset(path, cache=cache, columns=needed)
     built = time.perf_counter()
     tables = []
-    for spec_path in specs:
-        spec = load_spec(spec_path)
+    for spec in loaded:
         tables += compute_tables(ds, spec)
     ds.close()
     computed = time.perf_counter()

@@ -144,3 +144,16 @@ def test_eu_merge_of_published_national_tables(tmp_path):
     other = frames[1].assign(standard_version="2.0")
     with pytest.raises(LanternError, match="standard versions"):
         merge_national([frames[0], other])
+
+
+def test_compare_countries_side_by_side(tmp_path):
+    from lantern.statistics.combine import compare_countries
+
+    spec = parse_spec({"tables": [{"id": "v", "measure": "vulnerable", "by": ["period"]}]})
+    frames = []
+    for name, seed in (("RO", 1), ("BG", 2)):
+        frames.append(read_published(write_csv(compute_tables(synthetic_assessments(1500, seed=seed), spec), tmp_path / f"{name}.csv")))
+    wide = compare_countries(frames)
+    assert list(wide.columns[-2:]) == ["RO", "BG"]
+    row = wide[wide.period == "TOTAL"]
+    assert row["RO"].item() == frames[0].loc[frames[0].period == "TOTAL", "display"].item()

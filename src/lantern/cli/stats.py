@@ -39,7 +39,7 @@ def table(
     from lantern.statistics.export import write_crim_thb, write_tables
     from lantern.statistics.release import Release
     from lantern.statistics.spec import load_spec
-    from lantern.statistics.tables import Dataset, compute_tables
+    from lantern.statistics.tables import Dataset, compute_tables, spec_columns
 
     if out.suffix.lower() not in (".csv", ".xlsx"):
         raise LanternError("the output must end in .csv or .xlsx", field="--out", record=str(out))
@@ -47,7 +47,7 @@ def table(
     rules = _rules(sdc, the_spec.sdc)
     with progress_bar() as bar:
         task = bar.add_task("counting and protecting tables", total=1)
-        ds = Dataset(data, cache=cache)
+        ds = Dataset(data, cache=cache, columns=spec_columns(the_spec))
         try:
             tables = compute_tables(ds, the_spec, rules=rules)
         finally:
@@ -207,12 +207,15 @@ def routes(
     data: Path = typer.Option(..., "--data", help="Simulator output directory (truth/journeys.parquet) or a journeys file."),
     out: Path = typer.Option(..., "--out", help="Output directory for tables and figures."),
     sdc: str = typer.Option("default", "--sdc", help="'default' suppresses corridors with fewer than 11 persons; 'none' for internal use."),
+    group_by: str | None = typer.Option(None, "--group-by", help="Break by_period.csv down by a column of truth/people.parquet (e.g. sex)."),
 ) -> None:
     """Corridors, crossing points, modes, durations and intra-EU moves, with a Sankey and a flow map."""
     from lantern.cli._common import console
     from lantern.routes import write_routes
 
-    written = write_routes(data, out, threshold=1 if sdc == "none" else 11)
+    if sdc not in ("default", "none"):
+        raise LanternError("must be 'default' or 'none'", field="--sdc")
+    written = write_routes(data, out, threshold=1 if sdc == "none" else 11, group_by=group_by)
     console.print(f"wrote {len(written)} files to {out}")
 
 

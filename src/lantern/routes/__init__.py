@@ -38,6 +38,10 @@ def write_routes(data, out: str | Path, *, threshold: int = 11, rounding: int = 
     legs = read_journeys(data)
     summary = build_corridors(legs)
     people = _people(data)
+    if group_by and people is None:
+        from lantern.errors import LanternError
+
+        raise LanternError("grouping needs truth/people.parquet beside the journeys", field="group_by", record=str(data))
     tables = route_tables(summary, groups=people, group_by=group_by, threshold=threshold, rounding=1 if threshold <= 1 else rounding)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

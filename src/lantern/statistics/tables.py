@@ -88,16 +88,28 @@ class Dataset:
         Run :func:`lantern.screening.screen_batch` when the flag columns are missing (default True).
     threads : int, optional
         DuckDB threads (default: DuckDB's own choice).
+    columns : list of str, optional
+        Only these attribute columns are carried to the per-person table (the others are empty);
+        :func:`spec_columns` gives those a spec needs. Faster on large files.
     cache : path, optional
         Folder where the one-row-per-person table is kept as Parquet (named after the source file's
         path, size and modification time), so the next run over the same file skips the deduplication.
         It holds pseudonymous person-level data: keep it where the assessments are kept.
     """
 
-    def __init__(self, data: Any, *, screen: bool = True, threads: int | None = None, cache: str | Path | None = None):
+    def __init__(
+        self,
+        data: Any,
+        *,
+        screen: bool = True,
+        threads: int | None = None,
+        cache: str | Path | None = None,
+        columns: list[str] | None = None,
+    ):
         import duckdb
 
         self.cache: Path | None = None
+        self.keep = set(ATTRIBUTE_COLUMNS) if columns is None else set(columns) | {"citizenship", "standard_version"}
 
         self.con = duckdb.connect()
         if threads:
@@ -119,7 +131,7 @@ class Dataset:
             )
         self.columns = set(cols)
         if cache is not None and isinstance(data, str | Path):
-            self.cache = self._cache_path(Path(cache), Path(self.source))
+            self.cache = self._cache_path(Path(cache), Path(self.source), sorted(self.keep))
             if self.cache.is_file():
                 self._build_persons()
                 return
@@ -133,12 +145,12 @@ class Dataset:
         self._build_persons()
 
     @staticmethod
-    def _cache_path(folder: Path, source: Path) -> Path:
-        """A cache file named after the source's path, size and modification time (stale = new name)."""
+    def _cache_path(folder: Path, source: Path, keep: list[str]) -> Path:
+        """A cache file named after the source's path, size, modification time and the columns kept."""
         import hashlib
 
         stat = source.stat()
-        key = hashlib.sha256(f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|v1".encode()).hexdigest()[:20]
+        key = hashlib.sha256(f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{','.join(keep)}|v2".encode()).hexdigest()[:20]
         return folder / f"persons-{key}.parquet"
 
     def _screen(self) -> None:
@@ -179,15 +191,20 @@ class Dataset:
             "+ CAST(hash(CAST(assessment_id AS VARCHAR)) % 4294967296 AS BIGINT))"
         )
         fields = []
+        empty = []
         for col in ATTRIBUTE_COLUMNS:
             typ = "INTEGER" if col == "age" else "VARCHAR"
-            fields.append(f"{col} := CAST({col if col in self.columns else 'NULL'} AS {typ})")
+            if col in self.columns and col in self.keep:
+                fields.append(f"{col} := CAST({col} AS {typ})")
+            else:
+                empty.append(f"CAST(NULL AS {typ}) AS {col}")
         flags = [
             f"coalesce(bool_or(CAST({flag} AS BOOLEAN)), false) AS {flag}" if flag in self.columns else f"CAST(NULL AS BOOLEAN) AS {flag}"
             for flag in FLAG_COLUMNS
         ]
         sql = (
             "CREATE OR REPLACE TEMP TABLE persons AS SELECT person, UNNEST(first), "  # noqa: S608
+            + "".join(f"{e}, " for e in empty)
             + ", ".join(f.split(" AS ")[-1] for f in flags)
             + " FROM (SELECT coalesce(CAST(subject_ref AS VARCHAR), 'a:' || CAST(assessment_id AS VARCHAR)) AS person, "
             f"arg_min(struct_pack(interview_date := CAST(interview_date AS DATE), {', '.join(fields)}), {key}) AS first, "
@@ -473,6 +490,15 @@ def count_bodies(ds: Dataset, specs: list[TableSpec], *, standard_version: str =
     return out
 
 
+def spec_columns(spec: Spec) -> list[str]:
+    """Attribute columns the tables of a spec read (for :class:`Dataset` ``columns=``)."""
+    cols = {"citizenship", "country_of_interview"}
+    for t in spec.tables:
+        for var in [*t.by, *t.filter]:
+            cols.update(c for c in _raw_columns(var, t) if not c.startswith("_"))
+    return sorted(cols)
+
+
 def compute_tables(
     data: Any, spec: Spec, *, rules: SDCRules | None = None, threads: int | None = None, cache: str | Path | None = None
 ) -> list[StatTable]:
@@ -488,7 +514,7 @@ def compute_tables(
     rules : SDCRules, optional
         Overrides the spec's ``sdc`` block (e.g. :meth:`SDCRules.none` for ``--sdc none``).
     """
-    ds = data if isinstance(data, Dataset) else Dataset(data, threads=threads, cache=cache)
+    ds = data if isinstance(data, Dataset) else Dataset(data, threads=threads, cache=cache, columns=spec_columns(spec))
     rules = rules or spec.sdc
     try:
         batch = [t for t in spec.tables if not t.filter]
