@@ -126,6 +126,23 @@ def merge(
     console.print(f"wrote {out}: {len(merged)} cells, {partial} partial (a national cell was suppressed)")
 
 
+@app.command("compare")
+def compare(
+    inputs: list[Path] = typer.Argument(..., help="Published table CSVs of several countries (same spec)."),
+    out: Path = typer.Option(..., "--out", help="Output CSV: one column per input, values as published."),
+) -> None:
+    """Put the same published table of several countries side by side."""
+    from lantern.cli._common import console
+    from lantern.statistics.combine import compare_countries, read_published
+    from lantern.statistics.export import atomic_path
+
+    frames = [read_published(p) for p in inputs]
+    wide = compare_countries(frames, labels=[p.stem for p in inputs])
+    with atomic_path(out) as tmp:
+        wide.to_csv(tmp, index=False)
+    console.print(f"wrote {out} ({len(wide)} cells x {len(inputs)} countries)")
+
+
 @app.command("ctdc")
 def ctdc(
     data: Path = typer.Option(..., "--data", help="Simulator output directory or assessments file."),

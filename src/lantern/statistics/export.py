@@ -133,8 +133,8 @@ def crim_thb_frame(tables: list[StatTable]) -> pd.DataFrame:
             continue
         f = t.frame()
         for r in f.to_dict("records"):
-            if r["period"] == TOTAL:
-                continue
+            if r["period"] == TOTAL or ("country" in t.dims and r["country"] == TOTAL):
+                continue  # crim_thb is per year and reporting country; aggregates are Eurostat's to make
             rows.append(
                 {
                     "freq": "A",
