@@ -324,3 +324,19 @@ def test_security_headers(client, db):
     assert "script-src 'self'" in r["Content-Security-Policy"] and "frame-ancestors 'none'" in r["Content-Security-Policy"]
     assert r["X-Frame-Options"] == "DENY" and r["X-Content-Type-Options"] == "nosniff"
     assert "camera=()" in r["Permissions-Policy"]
+
+
+def test_supervisor_shares_one_subject_with_another_agency(client, make_user, caseworker, other_caseworker,
+                                                          make_subject, agencies):
+    supervisor = make_user(Role.SUPERVISOR)
+    shared, private = make_subject(caseworker), make_subject(caseworker)
+    client.force_login(supervisor)
+    r = client.post(f"/subjects/{shared.ref}/grants/", {"agency": agencies[1].key, "reason": "referral, consent of "
+                                                        "2026-12-01", "days": "30"})
+    assert r.status_code == 302
+    client.force_login(other_caseworker)
+    listing = client.get("/subjects/").content.decode()
+    assert shared.ref in listing and private.ref not in listing
+    page = client.get(f"/subjects/{shared.ref}/").content.decode()
+    assert "shared with your agency" in page and "Erase this case" not in page
+    assert client.get(f"/subjects/{private.ref}/").status_code == 404
