@@ -126,6 +126,28 @@ def check_table(table: StatTable) -> TableCheck:
     )
 
 
+def check_linked(tables: list[StatTable]) -> list[tuple[str, str]]:
+    """Tables counting the same persons must suppress their common margins alike (else recoverable)."""
+    import itertools
+
+    from lantern.statistics.tables import _family, _shared_cells
+
+    problems = []
+    for a, b in itertools.combinations(tables, 2):
+        if _family(a.spec) != _family(b.spec) or not (a.protected.rules.enabled and b.protected.rules.enabled):
+            continue
+        shared = _shared_cells(a, b)
+        if shared is None:
+            continue
+        ia, ib = shared
+        sa = a.protected.status.ravel()[ia] != PUBLISHED
+        sb = b.protected.status.ravel()[ib] != PUBLISHED
+        if (sa != sb).any():
+            problems.append((b.id, f"{int((sa != sb).sum())} margin cell(s) shared with table {a.id} are suppressed in one "
+                                   "table and published in the other"))
+    return problems
+
+
 def _fingerprint(tables: list[StatTable]) -> str:
     h = hashlib.sha256()
     for t in tables:
@@ -157,6 +179,8 @@ class Release:
         if not self.tables:
             raise LanternError("a release needs at least one table", record=self.release_id)
         checks = [check_table(t) for t in self.tables]
+        for problem in check_linked(self.tables):
+            next(c for c in checks if c.table_id == problem[0]).problems.append(problem[1])
         rules = self.tables[0].protected.rules
         self.report = DisclosureReport(
             checks, rules.threshold, rules.rounding, rules.protection,

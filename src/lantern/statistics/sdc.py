@@ -317,7 +317,12 @@ def _pick(line: np.ndarray, supp: np.ndarray, flat_counts: np.ndarray) -> int | 
 
 
 def protect_array(
-    counts: np.ndarray, rules: SDCRules | None = None, *, consistent_axis: int | None = None, audit: bool = True
+    counts: np.ndarray,
+    rules: SDCRules | None = None,
+    *,
+    consistent_axis: int | None = None,
+    audit: bool = True,
+    force: np.ndarray | None = None,
 ) -> ProtectedArray:
     """Apply threshold, secondary suppression (LP-audited) and rounding to a cube.
 
@@ -328,6 +333,9 @@ def protect_array(
     rules : SDCRules
     consistent_axis : int, optional
         Axis of the period: the suppression pattern of the other axes is kept the same in every period.
+    force : ndarray of bool, optional
+        Cells that must be suppressed whatever their value (e.g. because a linked table suppressed the
+        same margin); they are secondary unless under the threshold.
     audit : bool
         Run the LP audit and extend suppression until it passes (default True). ``False`` keeps only the
         line rule (at least two suppressed cells in every line), which is not always sufficient.
@@ -348,6 +356,8 @@ def protect_array(
     flat = counts.ravel()
     primary = (flat > 0) & (flat < rules.threshold)
     supp = primary.copy()
+    if force is not None:
+        supp |= np.asarray(force, dtype=bool).ravel()
     lines = cube_lines(counts.shape)
     lines_of: dict[int, list[np.ndarray]] = {}
     for line in lines:

@@ -25,6 +25,7 @@ they are; otherwise the assessments are screened first (which needs ``lantern.sc
 from __future__ import annotations
 
 import contextlib
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ import pandas as pd
 
 from lantern.errors import LanternError, Problem
 from lantern.statistics import _std
-from lantern.statistics.sdc import TOTAL, ProtectedArray, SDCRules, protect_array
+from lantern.statistics.sdc import PUBLISHED, TOTAL, ProtectedArray, SDCRules, protect_array
 from lantern.statistics.spec import MEASURES, Spec, TableSpec
 
 UNKNOWN = "UNK"
@@ -377,6 +378,75 @@ def _finish(ds: Dataset, spec: TableSpec, body: pd.DataFrame, rules: SDCRules, s
     return StatTable(spec, levels, protected, standard_version, ds.data_versions)
 
 
+def _family(spec: TableSpec) -> tuple:
+    """Tables of one family count the same persons: their common margins are the same numbers."""
+    return (spec.measure, spec.population, tuple(sorted(spec.filter.items())), spec.period)
+
+
+def _shared_cells(a: StatTable, b: StatTable) -> tuple[np.ndarray, np.ndarray] | None:
+    """Flat indices of the cells two tables have in common (the margin over their common variables)."""
+    common = [d for d in a.dims if d in b.dims and not (d == "age_band" and a.spec.age_bands != b.spec.age_bands)]
+    if not common:
+        common = []
+    idx_a, idx_b = [], []
+    labels_a = {d: lv + [TOTAL] for d, lv in zip(a.dims, a.levels, strict=True)}
+    labels_b = {d: lv + [TOTAL] for d, lv in zip(b.dims, b.levels, strict=True)}
+    for d in common:
+        if labels_a[d] != labels_b[d]:
+            return None
+    shape_a, shape_b = a.protected.counts.shape, b.protected.counts.shape
+    for combo in itertools.product(*[range(len(labels_a[d])) for d in common]):
+        pos = dict(zip(common, combo, strict=True))
+        ia = tuple(pos.get(d, len(labels_a[d]) - 1) for d in a.dims)
+        ib = tuple(pos.get(d, len(labels_b[d]) - 1) for d in b.dims)
+        idx_a.append(np.ravel_multi_index(ia, shape_a))
+        idx_b.append(np.ravel_multi_index(ib, shape_b))
+    return np.array(idx_a, dtype=np.int64), np.array(idx_b, dtype=np.int64)
+
+
+def harmonise_linked(tables: list[StatTable], rules: SDCRules, *, max_rounds: int = 20) -> list[StatTable]:
+    """Give the margins that tables of one family share the same suppression in every table.
+
+    Two tables counting the same persons (same measure, population, filter and period) publish the
+    same numbers in their common margins — e.g. victims by year x country in the tables by sex and by
+    age. A margin suppressed in one and published in the other would be recovered from the other, so a
+    cell suppressed in any table is forced in all, and the tables are protected again (their own
+    secondary suppression and audit run with the forced cells) until nothing changes.
+    """
+    if not rules.enabled:
+        return tables
+    forced = [np.zeros(t.protected.counts.shape, dtype=bool) for t in tables]
+    families: dict[tuple, list[int]] = {}
+    for i, t in enumerate(tables):
+        families.setdefault(_family(t.spec), []).append(i)
+    pairs = []
+    for members in families.values():
+        for x, y in itertools.combinations(members, 2):
+            shared = _shared_cells(tables[x], tables[y])
+            if shared is not None:
+                pairs.append((x, y, shared))
+    for _ in range(max_rounds):
+        changed: set[int] = set()
+        for x, y, (ia, ib) in pairs:
+            sx = tables[x].protected.status.ravel()[ia] != PUBLISHED
+            sy = tables[y].protected.status.ravel()[ib] != PUBLISHED
+            need_x = sy & ~sx
+            need_y = sx & ~sy
+            if need_x.any():
+                forced[x].ravel()[ia[need_x]] = True
+                changed.add(x)
+            if need_y.any():
+                forced[y].ravel()[ib[need_y]] = True
+                changed.add(y)
+        if not changed:
+            return tables
+        for i in changed:
+            t = tables[i]
+            consistent = t.dims.index("period") if "period" in t.dims else None
+            t.protected = protect_array(t.protected.counts, rules, consistent_axis=consistent, force=forced[i])
+    raise LanternError("linked tables could not be given a common suppression pattern", record="release")
+
+
 def compute_table(ds: Dataset, spec: TableSpec, *, rules: SDCRules, standard_version: str = "1.0") -> StatTable:
     """Count one table and apply disclosure control."""
     _check_measure(ds, spec)
@@ -525,7 +595,7 @@ def compute_tables(
                 out.append(_finish(ds, t, bodies[t.id], rules, spec.standard_version))
             else:
                 out.append(compute_table(ds, t, rules=rules, standard_version=spec.standard_version))
-        return out
+        return harmonise_linked(out, rules)
     finally:
         if ds is not data:
             ds.close()
