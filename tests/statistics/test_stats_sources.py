@@ -61,3 +61,18 @@ def test_html_report_has_no_names(directory, tmp_path):
 def test_no_lists_is_a_clear_error(tmp_path):
     with pytest.raises(LanternError, match="lists"):
         assess_sources(tmp_path)
+
+
+def test_overlap_from_record_linkage_is_close_to_the_truth(tmp_path):
+    """On the simulator's lists (realistic names, typos, transliterations) the linkage finds the overlap."""
+    pytest.importorskip("lantern.linkage")
+    simulate = pytest.importorskip("lantern.simulate")
+    simulate.simulate("romania", people=3000, seed=5).write(tmp_path / "sim")
+    report = assess_sources(tmp_path / "sim", link=True)
+    assert report.overlap_method.startswith("record linkage")
+    truth = pd.read_parquet(tmp_path / "sim" / "truth" / "records.parquet")
+    by = {s.name: s for s in report.sources}
+    a, b = "border_police", "immigration"
+    expected = len(set(truth.loc[truth.list == a, "person_id"]) & set(truth.loc[truth.list == b, "person_id"]))
+    assert expected > 20
+    assert by[a].overlap[b] == pytest.approx(expected, rel=0.15)

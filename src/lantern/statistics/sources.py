@@ -155,7 +155,7 @@ def _estimate(histories: pd.DataFrame, names: list[str]) -> dict[str, Any]:
         return {"available": False, "note": "lantern.estimation is not installed: coverage not estimated"}
     try:
         model = MSE("stepwise", seed=0).fit(histories)
-    except LanternError as exc:
+    except Exception as exc:  # any failure of the estimate must not stop the quality report
         return {"available": False, "note": f"the estimation could not be made: {exc}"}
     level = 0.95
     interval = None
@@ -200,8 +200,13 @@ def assess_sources(
             from lantern.linkage import link_to_histories
 
             files = sorted((data / "lists").glob("*.parquet")) or sorted((data / "lists").glob("*.csv"))
-            histories = link_to_histories(list(files))
-            overlap_method = "record linkage (lantern.linkage)"
+            linked = link_to_histories(list(files))
+            missing = [n for n in names if n not in linked.columns]
+            if missing:
+                notes.append(f"the linkage returned no column for {', '.join(missing)}: overlap from the truth only")
+            else:
+                histories = linked
+                overlap_method = "record linkage (lantern.linkage)"
         except ImportError:
             notes.append("lantern.linkage is not available: overlap from the truth only")
     if histories is None and truth is not None:
