@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "lantern.platform.audit",
     "lantern.platform.cases",
     "lantern.platform.web",
+    "lantern.platform.interventions",
 ]
 
 AUTH_USER_MODEL = "accounts.User"

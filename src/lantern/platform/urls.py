@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", web.healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("lantern.platform.interventions.urls")),
     path("", include("lantern.platform.web.urls")),
 ]
 

@@ -1,0 +1,1 @@
+"""Intervention plans, the screening explanation with suggested interventions, and the public toolkit."""
