@@ -103,6 +103,18 @@ def _json(body):
     return lambda w, side: body if not callable(body) else body(w, side)
 
 
+# -- interventions app: a plan item of the given side's subject, and a valid new item's fields
+def _plan_item(w, side) -> int:
+    from lantern.platform.interventions.services import plan_item_add
+
+    return plan_item_add(user=w.owners[side], subject=w.subjects[side], data=_plan_fields(w, side)).pk
+
+
+def _plan_fields(w, side) -> dict:
+    return {"intervention": "integration.language_course", "status": "planned",
+            "due_date": (dt.date.today() + dt.timedelta(days=7)).isoformat()}
+
+
 S = "/subjects/{}"
 MATRIX: dict[tuple[str, str], Case] = {
     ("healthz", "healthz"): Case("GET", lambda w, s: "/healthz", None, 200, public=True),
@@ -180,6 +192,36 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("agency/tokens/<int:token_id>/revoke/", "token-revoke"): Case(
         "POST", lambda w, s: f"/agency/tokens/{w.new_token(s)}/revoke/", "agency.admin", 302, scoped=True),
     ("audit/", "audit-list"): Case("GET", lambda w, s: "/audit/", "audit.read", 200),
+    # -- interventions app (plans, screening explanation, public toolkit) --
+    ("subjects/<str:ref>/plan/", "plan"): Case("GET", lambda w, s: f"/subjects/{w.ref(s)}/plan/", "case.read", 200,
+                                               scoped=True),
+    ("subjects/<str:ref>/plan/items/", "plan-item-add"): Case(
+        "POST", lambda w, s: f"/subjects/{w.ref(s)}/plan/items/", "case.write", 302, scoped=True, data=_plan_fields),
+    ("subjects/<str:ref>/plan/items/<int:item_id>/", "plan-item-update"): Case(
+        "POST", lambda w, s: f"/subjects/{w.ref(s)}/plan/items/{_plan_item(w, s)}/", "case.write", 302, scoped=True,
+        data=lambda w, s: {**_plan_fields(w, s), "status": "in_progress"}),
+    ("subjects/<str:ref>/plan/items/<int:item_id>/delete/", "plan-item-delete"): Case(
+        "POST", lambda w, s: f"/subjects/{w.ref(s)}/plan/items/{_plan_item(w, s)}/delete/", "case.write", 302,
+        scoped=True),
+    ("toolkit/", "toolkit"): Case("GET", lambda w, s: "/toolkit/?type=legal_status_documents&level=high", None, 200,
+                                  public=True),
+    ("toolkit/lantern-toolkit-<str:lang>.pdf", "toolkit-pdf"): Case(
+        "GET", lambda w, s: "/toolkit/lantern-toolkit-en.pdf", None, 200, public=True),
+    ("api/v1/subjects/<ref>/plan", "plan_get"): Case(
+        "GET", lambda w, s: f"/api/v1/subjects/{w.ref(s)}/plan", "case.read", 200, scoped=True, api=True),
+    ("api/v1/subjects/<ref>/plan", "plan_item_create"): Case(
+        "POST", lambda w, s: f"/api/v1/subjects/{w.ref(s)}/plan", "case.write", 201, scoped=True, api=True,
+        data=_plan_fields),
+    ("api/v1/subjects/<ref>/plan/<item_id>", "plan_item_patch"): Case(
+        "PATCH", lambda w, s: f"/api/v1/subjects/{w.ref(s)}/plan/{_plan_item(w, s)}", "case.write", 200, scoped=True,
+        api=True, data=_json({"status": "done"})),
+    ("api/v1/subjects/<ref>/plan/<item_id>", "plan_item_delete"): Case(
+        "DELETE", lambda w, s: f"/api/v1/subjects/{w.ref(s)}/plan/{_plan_item(w, s)}", "case.write", 204,
+        scoped=True, api=True),
+    ("api/v1/assessments/<ref>/screening", "assessment_screening"): Case(
+        "GET", lambda w, s: f"/api/v1/assessments/{w.assessment(s)}/screening?lang=ro", "case.read", 200, scoped=True,
+        api=True),
+    # -- end of interventions app --
 }
 
 

@@ -260,3 +260,9 @@ def capabilities_of(user) -> list[str]:  # used by the docs and the web UI
     from lantern.platform.roles import CAPABILITIES
 
     return [c for c in CAPABILITIES if has_capability(user, c)]
+
+
+# intervention plans and screening explanations (lantern.platform.interventions)
+from lantern.platform.interventions.api import router as _interventions_router  # noqa: E402
+
+api.add_router("/", _interventions_router)
