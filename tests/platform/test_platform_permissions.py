@@ -115,6 +115,19 @@ def _plan_fields(w, side) -> dict:
             "due_date": (dt.date.today() + dt.timedelta(days=7)).isoformat()}
 
 
+# -- analytics app: a release of the given side's agency (published ones carry a CSV file)
+def _release(w, side, state="draft") -> str:
+    from lantern.platform.analytics.models import ReleaseFile, StatRelease
+
+    owner = w.owners[side]
+    release = StatRelease.objects.create(agency_id=owner.agency_id, title="t", standard_version="1.0", state=state,
+                                         spec={"tables": [{"id": "t", "measure": "persons", "by": ["period"]}]},
+                                         dp_budget=1.0, created_by=owner)
+    if state == "published":
+        ReleaseFile.objects.create(release=release, fmt="csv", name="t.csv", content=b"table_id\n", sha256="0" * 64)
+    return release.ref
+
+
 S = "/subjects/{}"
 MATRIX: dict[tuple[str, str], Case] = {
     ("healthz", "healthz"): Case("GET", lambda w, s: "/healthz", None, 200, public=True),
@@ -222,6 +235,34 @@ MATRIX: dict[tuple[str, str], Case] = {
         "GET", lambda w, s: f"/api/v1/assessments/{w.assessment(s)}/screening?lang=ro", "case.read", 200, scoped=True,
         api=True),
     # -- end of interventions app --
+    # -- analytics app (counts, rates, routes, sources, releases, DP queries) --
+    ("analytics/", "analytics-home"): Case("GET", lambda w, s: "/analytics/", "assessment.analyse", 200),
+    ("analytics/counts/", "analytics-counts"): Case(
+        "GET", lambda w, s: "/analytics/counts/?measure=persons&by1=period", "assessment.analyse", 200),
+    ("analytics/rates/", "analytics-rates"): Case("GET", lambda w, s: "/analytics/rates/", "assessment.analyse", 200),
+    ("analytics/routes/", "analytics-routes"): Case("GET", lambda w, s: "/analytics/routes/", "assessment.analyse", 200),
+    ("analytics/routes/<str:figure>/<str:fmt>/", "analytics-route-figure"): Case(
+        "GET", lambda w, s: "/analytics/routes/sankey/svg/", "assessment.analyse", 200),
+    ("analytics/sources/", "analytics-sources"): Case("GET", lambda w, s: "/analytics/sources/", "assessment.analyse",
+                                                      200),
+    ("analytics/releases/", "analytics-releases"): Case("GET", lambda w, s: "/analytics/releases/",
+                                                        "assessment.analyse", 200),
+    ("analytics/releases/new/", "analytics-release-create"): Case(
+        "POST", lambda w, s: "/analytics/releases/new/", "assessment.analyse", 302,
+        data=lambda w, s: {"title": "t", "measure": "persons", "by1": "period", "dp_budget": "1"}),
+    ("analytics/releases/<str:ref>/", "analytics-release-detail"): Case(
+        "GET", lambda w, s: f"/analytics/releases/{_release(w, s)}/", "assessment.analyse", 200, scoped=True),
+    ("analytics/releases/<str:ref>/check/", "analytics-release-check"): Case(
+        "POST", lambda w, s: f"/analytics/releases/{_release(w, s)}/check/", "assessment.analyse", 302, scoped=True),
+    ("analytics/releases/<str:ref>/publish/", "analytics-release-publish"): Case(
+        "POST", lambda w, s: f"/analytics/releases/{_release(w, s)}/publish/", "assessment.analyse", 302, scoped=True),
+    ("analytics/releases/<str:ref>/files/<str:fmt>/", "analytics-release-download"): Case(
+        "GET", lambda w, s: f"/analytics/releases/{_release(w, s, 'published')}/files/csv/", "assessment.analyse", 200,
+        scoped=True),
+    ("analytics/releases/<str:ref>/dp/", "analytics-release-dp"): Case(
+        "POST", lambda w, s: f"/analytics/releases/{_release(w, s)}/dp/", "assessment.analyse", 200, scoped=True,
+        data=lambda w, s: {"epsilon": "0.1", "by1": "sex", "action": "plan"}),
+    # -- end of analytics app --
 }
 
 

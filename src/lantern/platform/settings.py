@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "lantern.platform.cases",
     "lantern.platform.web",
     "lantern.platform.interventions",
+    "lantern.platform.analytics",
 ]
 
 AUTH_USER_MODEL = "accounts.User"

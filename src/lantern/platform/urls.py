@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("lantern.platform.interventions.urls")),
+    path("analytics/", include("lantern.platform.analytics.urls")),
     path("", include("lantern.platform.web.urls")),
 ]
 

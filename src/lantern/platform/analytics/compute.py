@@ -1,0 +1,246 @@
+"""The analytic core run on the agency's own data: tables, rates, routes, sources, DP counts.
+
+Thin glue between the scoped selectors (which read the database) and :mod:`lantern.statistics` /
+:mod:`lantern.routes` (which compute). Every table goes through the spec's disclosure control; the
+``--sdc none`` option of the command line is not offered here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lantern.errors import LanternError
+from lantern.platform import vocab
+from lantern.platform.analytics import selectors
+
+MEASURES = ("persons", "vulnerable", "presumed_victims", "registered_victims")
+COMPOSE_VARIABLES = ("period", "country", "region", "citizenship", "citizenship_group", "sex", "age_band",
+                     "exploitation_form", "exploitation_group", "sector", "legal_status", "education")
+RATE_DIMENSIONS = ("country", "citizenship")
+#: DP counts may be grouped by these person attributes; the public keys are the standard's code lists.
+DP_VARIABLES = {"sex": "sex", "exploitation_form": "exploitation_form", "sector": "sector",
+                "legal_status": "legal_status", "education": "education"}
+DP_FILTERS = ("persons", "vulnerable", "presumed_victim")
+UNKNOWN = "UNK"
+
+
+def examples_dir() -> Path:
+    import lantern
+
+    return Path(lantern.__file__).resolve().parents[2] / "examples" / "stats"
+
+
+def shipped_specs() -> dict[str, dict[str, Any]]:
+    """The example specs shipped under ``examples/stats/`` (name → parsed YAML), for the spec chooser."""
+    out: dict[str, dict[str, Any]] = {}
+    folder = examples_dir()
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError:
+            continue
+        if isinstance(data, dict) and data.get("tables"):
+            out[path.stem] = data
+    return out
+
+
+def composed_spec(*, measure: str, by: list[str], period: str = "year", population: str = "tcn",
+                  title: str = "") -> dict[str, Any]:
+    """A one-table spec from the analyst's choices (validated by :func:`lantern.statistics.parse_spec`)."""
+    by = [b for b in by if b]
+    by = ["period", *[b for b in by if b != "period"]] if "period" in by or not by else by
+    table = {"id": "composed", "title": title or f"{measure} by {', '.join(by)}", "measure": measure,
+             "by": list(dict.fromkeys(by)), "period": period, "population": population}
+    return {"standard_version": vocab.current_version(), "title": table["title"], "tables": [table]}
+
+
+def parse(spec: dict[str, Any], *, source: str = "spec"):
+    from lantern.statistics.spec import parse_spec
+
+    return parse_spec(spec, source=source)
+
+
+def dataset(*, user, purpose: str, columns: list[str] | None = None):
+    """A :class:`lantern.statistics.Dataset` over the agency's assessments (screened), or a clear error."""
+    from lantern.statistics.tables import Dataset
+
+    frame = selectors.assessment_frame(user=user, purpose=purpose)
+    if frame is None:
+        raise LanternError("your agency has no assessments yet: there is nothing to count", record=user.agency.key)
+    return Dataset(frame, columns=columns)
+
+
+def compute(*, user, spec: dict[str, Any], purpose: str, source: str = "spec") -> list:
+    """Every table of ``spec`` on the agency's data, disclosure-controlled by the spec's rules."""
+    from lantern.statistics.tables import compute_tables, spec_columns
+
+    parsed = parse(spec, source=source)
+    ds = dataset(user=user, purpose=purpose, columns=spec_columns(parsed))
+    try:
+        return compute_tables(ds, parsed)
+    finally:
+        ds.close()
+
+
+@dataclass
+class TableView:
+    id: str
+    title: str
+    dims: list[str]
+    rows: list[list[str]]
+    standard_version: str
+    primary: int
+    secondary: int
+    columns: list[str] = field(default_factory=list)
+
+
+def table_views(tables, spec: dict[str, Any]) -> list[TableView]:
+    """What a page shows of each table: the displayed values (numbers, ``<11``, ``x``), never true counts."""
+    titles = {t.get("id"): t.get("title", "") for t in spec.get("tables", [])}
+    out = []
+    for t in tables:
+        frame = t.frame()
+        rows = [[str(r[d]) for d in t.dims] + [str(r["display"])] for _, r in frame.iterrows()]
+        status = frame["status"]
+        out.append(TableView(t.id, titles.get(t.id) or t.id, t.dims, rows, t.standard_version,
+                             int((status == "primary").sum()), int((status == "secondary").sum()),
+                             [*t.dims, t.spec.measure]))
+    return out
+
+
+def rates(*, user, measure: str, dimension: str, period: str, denominators_path: Path) -> tuple[Any, Any]:
+    """Rates per 1,000 of a disclosure-controlled table (period × ``dimension``) and an uploaded denominator
+    CSV; the denominator file is validated first (every problem with its line)."""
+    from lantern.statistics.rates import compute_rates, load_denominators
+
+    den = load_denominators(denominators_path)
+    by = ["period"] + ([dimension] if dimension else [])
+    spec = composed_spec(measure=measure, by=by, period=period)
+    (table,) = compute(user=user, spec=spec, purpose="rates")
+    return compute_rates(table.frame(), den), table
+
+
+@dataclass
+class RoutesResult:
+    tables: dict[str, Any]
+    undated: int
+    persons: int
+    summary: Any = None
+
+
+def routes(*, user) -> RoutesResult:
+    from lantern.routes import build_corridors, route_tables
+
+    legs, undated = selectors.journey_legs(user=user)
+    if legs.empty:
+        return RoutesResult({}, undated, 0)
+    summary = build_corridors(legs, standard_version=vocab.current_version())
+    return RoutesResult(route_tables(summary), undated, len(summary.persons), summary)
+
+
+FIGURES = ("sankey", "flowmap")
+FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
+
+
+def route_figures(*, user) -> dict[str, bytes]:
+    """Both route pictures in the three formats (``{"sankey.png": bytes, …}``), drawn offline by the core;
+    cached until the agency's journeys change."""
+    import shutil
+    import tempfile
+
+    from django.core.cache import cache
+
+    from lantern.routes.figures import draw_flow_map, draw_sankey
+
+    key = f"lantern-routes:{user.agency_id}:{selectors.journeys_signature(user=user)}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    result = routes(user=user)
+    tmp = Path(tempfile.mkdtemp(prefix="lantern-routes-"))
+    try:
+        if result.summary is None:
+            import pandas as pd
+
+            from lantern.routes.corridors import LEG_COLUMNS
+
+            empty_persons = pd.DataFrame(columns=["entry", "origin", "transit", "onward"])
+            draw_sankey(empty_persons, tmp / "sankey")
+            draw_flow_map(pd.DataFrame(columns=list(LEG_COLUMNS)), tmp / "flowmap", eu=frozenset())
+        else:
+            draw_sankey(result.summary.persons, tmp / "sankey")
+            draw_flow_map(result.summary.legs, tmp / "flowmap", eu=result.summary.eu)
+        files = {p.name: p.read_bytes() for p in tmp.iterdir() if p.suffix.lstrip(".") in FORMATS}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    cache.set(key, files, timeout=3600)
+    return files
+
+
+def sources(*, user):
+    """The data-source suitability report of the agency's register (:mod:`lantern.statistics.sources`)."""
+    import shutil
+    import tempfile
+
+    from lantern.statistics.sources import assess_sources
+
+    register = selectors.source_register(user=user)
+    if register.empty:
+        raise LanternError("your agency has no subjects yet: there is no register to assess", record=user.agency.key)
+    tmp = Path(tempfile.mkdtemp(prefix="lantern-sources-"))
+    try:
+        (tmp / "lists").mkdir()
+        register.to_parquet(tmp / "lists" / f"{user.agency.key}.parquet", index=False)
+        return assess_sources(tmp, use_truth=False)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # the tokens and dates never outlive the request
+
+
+def dp_keys(variable: str) -> list[str]:
+    std = vocab.current()
+    return [*std.code_list(DP_VARIABLES[variable]).active_ids(), UNKNOWN]
+
+
+def dp_plan(*, user, release, ledger, epsilon: float, by: list[str], where: str):
+    """Plan a DP count of the agency's TCNs (one row per person) against ``release``'s budget: nothing is
+    spent; the returned :class:`lantern.statistics.dp.DPQuery` shows its accuracy."""
+    import polars as pl
+
+    from lantern.errors import Problem
+    from lantern.statistics.dp import dp_count
+
+    problems = []
+    by = [b for b in by if b]
+    for b in by:
+        if b not in DP_VARIABLES:
+            problems.append(Problem(f"not a variable with public categories; choose from {', '.join(DP_VARIABLES)}",
+                                    field="by", record=release.ref))
+    if len(by) > 2:
+        problems.append(Problem("at most two grouping variables", field="by", record=release.ref))
+    if where not in DP_FILTERS:
+        problems.append(Problem(f"choose what to count: {', '.join(DP_FILTERS)}", field="where", record=release.ref))
+    if not (isinstance(epsilon, float) and math.isfinite(epsilon) and epsilon > 0):
+        problems.append(Problem("ε must be a positive number", field="epsilon", record=release.ref))
+    if problems:
+        raise LanternError(problems)
+    ds = dataset(user=user, purpose="dp", columns=list(DP_VARIABLES))
+    try:
+        persons = ds.con.sql("SELECT * FROM persons").pl()
+    finally:
+        ds.close()
+    std = vocab.current()
+    eu = [c.id for c in std.countries if c.eu]
+    persons = persons.with_columns([pl.col(b).fill_null(UNKNOWN).cast(pl.String) for b in by])
+    tcn = pl.col("citizenship").is_not_null() & ~pl.col("citizenship").is_in(eu)
+    condition = tcn if where == "persons" else tcn & pl.col(where).fill_null(False)
+    persons = persons.filter(condition).select([*by, "person"] if by else ["person"])
+    keys = {b: dp_keys(b) for b in by}
+    query = dp_count(persons, ledger=ledger, release_id=release.ref, epsilon=epsilon, by=by, keys=keys)
+    label = "TCNs" if where == "persons" else f"{where.replace('_', ' ')} TCNs"
+    query.description = f"{label} by {', '.join(by) or 'nothing (total)'}"
+    return query

@@ -1,0 +1,195 @@
+"""Scoped reads for the analyst's pages: the agency's own data as the analytic core's tables.
+
+Everything here requires ``assessment.analyse`` and reads **only the user's agency's** records (never
+records shared with it by a grant: an agency publishes what it collected). The frames carry pseudonyms
+only as far as the core needs a person key (the count unit); no page or export shows them, and journey
+legs get a throw-away ordinal instead. Identifiers are never read here except in
+:func:`source_register`, which reduces them to what the quality checks need before they leave this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from typing import Any
+
+from django.http import Http404
+
+from lantern.platform import vocab
+from lantern.platform.analytics.models import StatRelease
+from lantern.platform.audit.models import Outcome
+from lantern.platform.audit.services import audit_record
+from lantern.platform.cases.models import Assessment, JourneyLeg, Subject
+from lantern.platform.cases.selectors import require
+from lantern.platform.cases.validation import flag_to_int
+
+CORE = ("sex", "age", "citizenship", "country_of_interview", "region", "legal_status", "education", "sector",
+        "exploitation_form")
+CAPABILITY = "assessment.analyse"
+_RELEASE_REF = re.compile(r"^R-[0-9A-Z]{6,16}$")
+
+
+def _values_rows(user) -> list[dict[str, Any]]:
+    fields = ("ref", "subject__ref", "standard_version", "interview_date", "indicators", "factors", *CORE)
+    return list(Assessment.objects.filter(agency_id=user.agency_id).order_by("interview_date", "id").values(*fields))
+
+
+def assessment_frame(*, user, purpose: str):
+    """The agency's assessments in the flat assessment format (a Polars frame; ``None`` when there are none).
+
+    One query. ``purpose`` names the page in the audit row (``detail`` carries the number of rows only).
+    """
+    import polars as pl
+
+    require(user, CAPABILITY, action="analytics.read", object_type="analytics", object_ref=purpose)
+    rows = _values_rows(user)
+    audit_record(actor=user, action="analytics.read", object_type="analytics", object_ref=purpose,
+                 detail=f"rows={len(rows)}")
+    if not rows:
+        return None
+    columns = [c.name for c in vocab.current().assessment_columns()]
+    agency_key = user.agency.key
+    out = []
+    for r in rows:
+        row: dict[str, Any] = {c: None for c in columns}
+        row.update({"assessment_id": r["ref"], "subject_ref": r["subject__ref"], "agency": agency_key,
+                    "standard_version": r["standard_version"], "interview_date": r["interview_date"]})
+        for name in CORE:
+            row[name] = r[name] if r[name] not in ("", None) else None
+        for answers in (r["indicators"], r["factors"]):
+            for key, answer in (answers or {}).items():
+                if key in row:
+                    row[key] = flag_to_int(answer)
+        out.append(row)
+    schema = {}
+    for c in vocab.current().assessment_columns():
+        schema[c.name] = (pl.Date if c.name == "interview_date" else
+                          pl.Int64 if c.name == "age" or c.kind in ("indicator", "factor") else pl.String)
+    return pl.DataFrame(out, schema={c: schema.get(c, pl.String) for c in out[0]})
+
+
+def journey_legs(*, user) -> tuple[Any, int]:
+    """The agency's journeys as the core's border crossings (``lantern.routes.read_journeys`` layout).
+
+    The platform stores *stays* (leg 1 is usually the country of origin); a crossing is each stay after the
+    first: from the previous stay's country into this one, on this stay's entry date (or the previous stay's
+    exit date). A person whose crossings cannot all be dated is left out; their number is returned.
+    ``person_id`` is an ordinal, not the pseudonym.
+    """
+    import pandas as pd
+
+    require(user, CAPABILITY, action="analytics.read", object_type="analytics", object_ref="routes")
+    stays = list(JourneyLeg.objects.filter(subject__agency_id=user.agency_id)
+                 .order_by("subject_id", "order").values_list("subject_id", "country", "entry_date", "exit_date",
+                                                              "mode", "crossing_point", "facilitator_type"))
+    audit_record(actor=user, action="analytics.read", object_type="analytics", object_ref="routes",
+                 detail=f"legs={len(stays)}")
+    by_subject: dict[int, list[tuple]] = {}
+    for s in stays:
+        by_subject.setdefault(s[0], []).append(s)
+    rows, undated = [], 0
+    for person, (_sid, legs) in enumerate(by_subject.items(), start=1):
+        crossings = []
+        for k in range(1, len(legs)):
+            prev, cur = legs[k - 1], legs[k]
+            date = cur[2] or prev[3]
+            if date is None:
+                crossings = None
+                break
+            crossings.append({"person_id": person, "leg_no": k, "from_country": prev[1], "to_country": cur[1],
+                              "entry_date": date, "exit_date": cur[3], "mode": cur[4] or None,
+                              "crossing_point": cur[5] or None, "facilitator_type": cur[6] or None,
+                              "intra_eu": vocab.is_eu(prev[1]) and vocab.is_eu(cur[1]) and prev[1] != cur[1]})
+        if crossings is None:
+            undated += 1
+        else:
+            rows += crossings
+    columns = ["person_id", "leg_no", "from_country", "to_country", "entry_date", "exit_date", "mode",
+               "crossing_point", "facilitator_type", "intra_eu"]
+    return pd.DataFrame(rows, columns=columns), undated
+
+
+def journeys_signature(*, user) -> str:
+    """A hash of the agency's journeys (one query), to cache the route figures until a leg changes."""
+    require(user, CAPABILITY, action="analytics.read", object_type="analytics", object_ref="routes")
+    h = hashlib.sha256()
+    for row in (JourneyLeg.objects.filter(subject__agency_id=user.agency_id).order_by("id")
+                .values_list("id", "subject_id", "order", "country", "entry_date", "exit_date", "mode",
+                             "crossing_point")):
+        h.update(repr(row).encode())
+    return h.hexdigest()
+
+
+def _token(value: str, key: bytes) -> str:
+    """A stand-in for a name: equal names give equal tokens; placeholders are kept so they are still found."""
+    from lantern.statistics.sources import PLACEHOLDERS, _norm
+
+    norm = _norm(value)
+    if norm in PLACEHOLDERS:
+        return value or ""
+    return "t" + hmac.new(key, norm.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def source_register(*, user):
+    """The agency's register of subjects as one source for the suitability report (a pandas frame).
+
+    Columns of the core's list layout: ``record_id`` (an ordinal), ``list`` (the agency key), ``given_name``
+    and ``family_name`` replaced by keyed tokens (placeholders such as ``UNKNOWN`` kept as they are, so that
+    completeness, validity and exact duplicates are measured without any name leaving this function),
+    ``date_of_birth``, ``sex`` and ``citizenship`` (of the first interview), ``record_date`` (the subject's
+    creation date). Decrypting the identifiers is audited (field names and counts only).
+    """
+    import secrets
+
+    import pandas as pd
+
+    require(user, CAPABILITY, action="analytics.read", object_type="analytics", object_ref="sources")
+    subjects = list(Subject.objects.filter(agency_id=user.agency_id).select_related("identity").order_by("id"))
+    first: dict[int, tuple] = {}
+    for sid, sex, cit in (Assessment.objects.filter(agency_id=user.agency_id)
+                          .order_by("subject_id", "interview_date", "id").values_list("subject_id", "sex",
+                                                                                       "citizenship")):
+        first.setdefault(sid, (sex, cit))
+    key = secrets.token_bytes(32)  # per report: tokens cannot be compared across reports
+    rows = []
+    for i, s in enumerate(subjects, start=1):
+        ident = getattr(s, "identity", None) if hasattr(s, "identity") else None
+        sex, cit = first.get(s.pk, ("", ""))
+        rows.append({
+            "record_id": f"r{i}", "list": user.agency.key,
+            "given_name": _token(ident.given_name, key) if ident and ident.given_name else None,
+            "family_name": _token(ident.family_name, key) if ident and ident.family_name else None,
+            "date_of_birth": (ident.date_of_birth or None) if ident else None,
+            "sex": sex or None, "citizenship": cit or None,
+            "record_date": s.created_at.date().isoformat(),
+        })
+    audit_record(actor=user, action="analytics.read", object_type="analytics", object_ref="sources",
+                 detail=f"records={len(rows)} fields=given_name,family_name,date_of_birth")
+    return pd.DataFrame(rows, columns=["record_id", "list", "given_name", "family_name", "date_of_birth", "sex",
+                                       "citizenship", "record_date"])
+
+
+def safe_release_ref(ref: str) -> str:
+    """A requested release reference as it may appear in the audit trail (whatever was typed could be a name)."""
+    return ref if _RELEASE_REF.match(ref or "") else "(malformed)"
+
+
+def release_list_for_user(*, user):
+    require(user, CAPABILITY, action="release.list")
+    return StatRelease.objects.filter(agency_id=user.agency_id).select_related("created_by").order_by(
+        "-created_at", "-id")
+
+
+def release_get_for_user(*, user, ref: str, audit: bool = False) -> StatRelease:
+    """One of my agency's releases, or Http404 (missing and another agency's alike)."""
+    require(user, CAPABILITY, action="release.read", object_type="release")
+    release = (StatRelease.objects.filter(agency_id=user.agency_id, ref=ref)
+               .select_related("created_by", "checked_by", "published_by").first())
+    if release is None:
+        audit_record(actor=user, action="release.read", object_type="release", object_ref=safe_release_ref(ref),
+                     outcome=Outcome.NOT_FOUND)
+        raise Http404("No such release")
+    if audit:
+        audit_record(actor=user, action="release.read", object_type="release", object_ref=release.ref)
+    return release

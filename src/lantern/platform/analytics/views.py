@@ -1,0 +1,308 @@
+"""The analyst's pages: counts, rates, routes, data sources, releases and DP queries.
+
+Views validate, call one selector or service, and render. Every page shows aggregates only: tables after
+disclosure control (``<11`` / ``x`` for protected cells), rates from released counts, route tables with
+small categories pooled, the source report's shares — never a name, a pseudonym or a subject page.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from lantern.errors import LanternError, Problem
+from lantern.platform import vocab
+from lantern.platform.analytics import compute, selectors, services
+from lantern.platform.analytics.models import ReleaseState
+from lantern.platform.cases.selectors import require
+
+CAPABILITY = "assessment.analyse"
+MAX_DENOMINATOR_BYTES = 1024 * 1024
+
+
+def _spec_from_request(data) -> tuple[dict | None, str, list[Problem]]:
+    """The spec the analyst chose: a shipped example (``example``) or composed from the form."""
+    example = data.get("example", "").strip()
+    if example:
+        specs = compute.shipped_specs()
+        if example not in specs:
+            return None, "", [Problem(_("no such example specification"), field="example", record=example[:40])]
+        return specs[example], f"examples/stats/{example}.yaml", []
+    measure = data.get("measure", "")
+    if not measure:
+        return None, "", []
+    by = [data.get(f"by{i}", "") for i in (1, 2, 3)]
+    spec = compute.composed_spec(measure=measure, by=by, period=data.get("period", "year") or "year",
+                                 population=data.get("population", "tcn") or "tcn")
+    return spec, "composed", []
+
+
+def _form_context(data) -> dict:
+    return {"examples": compute.shipped_specs(), "measures": compute.MEASURES, "variables": compute.COMPOSE_VARIABLES,
+            "form": data, "standard_version": vocab.current_version(),
+            "by_fields": [(f"by{i}", data.get(f"by{i}", "") if i > 1 or data else "period") for i in (1, 2, 3)]}
+
+
+@login_required
+def home(request):
+    require(request.user, CAPABILITY, action="analytics.read")
+    releases = selectors.release_list_for_user(user=request.user)[:10]
+    return render(request, "analytics/home.html", {"releases": releases})
+
+
+@login_required
+def counts(request):
+    """Tables from a shipped spec or composed from the standard's variables, disclosure-controlled."""
+    require(request.user, CAPABILITY, action="analytics.read")
+    ctx = _form_context(request.GET)
+    spec, source, problems = _spec_from_request(request.GET)
+    status = 200
+    if spec is not None and not problems:
+        try:
+            tables = compute.compute(user=request.user, spec=spec, purpose="counts", source=source)
+            ctx.update(tables=compute.table_views(tables, spec), spec=spec, spec_source=source,
+                       spec_yaml=_yaml(spec), threshold=tables[0].protected.rules.threshold if tables else 11)
+        except LanternError as exc:
+            problems = exc.problems
+    if problems:
+        status = 422
+    ctx["problems"] = problems
+    return render(request, "analytics/counts.html", ctx, status=status)
+
+
+def _yaml(spec: dict) -> str:
+    import yaml
+
+    return yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
+
+
+@login_required
+def rates(request):
+    """Rates per 1,000 from an uploaded denominator CSV (Eurostat long layout); a bad file is shown in place."""
+    require(request.user, CAPABILITY, action="analytics.read")
+    ctx = {"measures": compute.MEASURES, "dimensions": compute.RATE_DIMENSIONS, "form": request.POST}
+    status = 200
+    if request.method == "POST":
+        problems: list[Problem] = []
+        upload = request.FILES.get("denominators")
+        measure = request.POST.get("measure", "vulnerable")
+        dimension = request.POST.get("dimension", "")
+        period = request.POST.get("period", "year")
+        if upload is None:
+            problems.append(Problem(_("Choose a denominator file (CSV)."), field="denominators", record="file"))
+        elif upload.size > MAX_DENOMINATOR_BYTES:
+            problems.append(Problem(_("The file is too large (1 MiB at most)."), field="denominators", record="file"))
+        if measure not in compute.MEASURES:
+            problems.append(Problem(_("Unknown measure."), field="measure", record="form"))
+        if dimension and dimension not in compute.RATE_DIMENSIONS:
+            problems.append(Problem(_("Rates are broken down by country or citizenship only."), field="dimension",
+                                    record="form"))
+        if not problems:
+            with tempfile.TemporaryDirectory(prefix="lantern-den-") as tmp:
+                name = Path(upload.name or "denominators.csv").name or "denominators.csv"
+                path = Path(tmp) / name
+                path.write_bytes(upload.read())
+                try:
+                    frame, table = compute.rates(user=request.user, measure=measure, dimension=dimension,
+                                                 period=period, denominators_path=path)
+                    ctx["rows"] = _rate_rows(frame, table.dims)
+                    ctx["dims"] = table.dims
+                    ctx["standard_version"] = table.standard_version
+                except LanternError as exc:
+                    problems = exc.problems
+        ctx["problems"] = problems
+        status = 422 if problems else 200
+    return render(request, "analytics/rates.html", ctx, status=status)
+
+
+def _rate_rows(frame, dims):
+    import math
+
+    def fmt(v, digits=3):
+        return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
+
+    rows = []
+    for _i, r in frame.iterrows():
+        den = r["denominator"]
+        rows.append({"labels": [r[d] for d in dims], "display": r["display"],
+                     "denominator": "" if den != den else f"{den:,.0f}", "rate": fmt(r["rate"]),
+                     "lower": fmt(r["rate_lower"]), "upper": fmt(r["rate_upper"]), "note": r["rate_note"]})
+    return rows
+
+
+@login_required
+def routes(request):
+    require(request.user, CAPABILITY, action="analytics.read")
+    result = compute.routes(user=request.user)
+    tables = {name: {"columns": [c for c in frame.columns if c != "persons" and c != "legs" and c != "moves"],
+                     "rows": frame.fillna("").astype(str).to_dict("records")} for name, frame in result.tables.items()}
+    return render(request, "analytics/routes.html", {"result": result, "tables": tables,
+                                                     "figures": compute.FIGURES, "formats": compute.FORMATS})
+
+
+@login_required
+def route_figure(request, figure, fmt):
+    """A route picture (Sankey or flow map) as PNG, SVG or PDF, drawn on the server (no CDN, no tiles)."""
+    require(request.user, CAPABILITY, action="analytics.read")
+    if figure not in compute.FIGURES or fmt not in compute.FORMATS:
+        raise Http404("No such figure")
+    files = compute.route_figures(user=request.user)
+    name = f"{figure}.{fmt}"
+    response = HttpResponse(files[name], content_type=compute.FORMATS[fmt])
+    disposition = "attachment" if request.GET.get("download") else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{request.user.agency.key}-{name}"'
+    return response
+
+
+@login_required
+def sources(request):
+    """Data-source suitability of the agency's register; ``?format=html`` downloads the core's report."""
+    require(request.user, CAPABILITY, action="analytics.read")
+    try:
+        report = compute.sources(user=request.user)
+    except LanternError as exc:
+        return render(request, "analytics/sources.html", {"problems": exc.problems}, status=422)
+    if request.GET.get("format") == "html":
+        from lantern.statistics.sources import render_report
+
+        response = HttpResponse(render_report(report), content_type="text/html; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="sources-{request.user.agency.key}.html"'
+        return response
+    views = []
+    for s in report.sources:
+        fields = s.fields.fillna("").to_dict("records")
+        views.append({"name": s.name, "records": s.records, "fields": fields, "timeliness": s.timeliness,
+                      "duplicates": s.duplicates, "recommendations": s.recommendations})
+    return render(request, "analytics/sources.html", {"report": report, "sources": views})
+
+
+@login_required
+def release_list(request):
+    releases = selectors.release_list_for_user(user=request.user)
+    return render(request, "analytics/release_list.html", {"releases": releases, **_form_context({})})
+
+
+@login_required
+@require_POST
+def release_create(request):
+    require(request.user, CAPABILITY, action="release.create")
+    spec, source, problems = _spec_from_request(request.POST)
+    if spec is None and not problems:
+        problems = [Problem(_("Choose an example specification or a measure."), field="measure", record="form")]
+    budget_raw = request.POST.get("dp_budget", "").strip()
+    budget = None
+    if budget_raw:
+        try:
+            budget = float(budget_raw)
+        except ValueError:
+            problems.append(Problem(_("Not a number."), field="dp_budget", record="form"))
+    if not problems:
+        try:
+            release = services.release_create(user=request.user, title=request.POST.get("title", ""), spec=spec,
+                                               spec_source=source, dp_budget=budget)
+        except LanternError as exc:
+            problems = exc.problems
+        else:
+            messages.success(request, _("Draft release %(ref)s created. Run the disclosure check next.")
+                             % {"ref": release.ref})
+            return redirect("analytics-release-detail", ref=release.ref)
+    releases = selectors.release_list_for_user(user=request.user)
+    return render(request, "analytics/release_list.html",
+                  {"releases": releases, "problems": problems, **_form_context(request.POST)}, status=422)
+
+
+def _release_context(request, release, **extra):
+    charges = list(release.charges.all())
+    spent = sum(c.epsilon for c in charges)
+    files = list(release.files.only("id", "fmt", "name", "sha256")) if release.is_published else []
+    return {"release": release, "report": release.report, "charges": charges, "spent": spent,
+            "remaining": (release.dp_budget - spent) if release.dp_budget is not None else None,
+            "files": files, "spec_yaml": _yaml(release.spec), "dp_variables": list(compute.DP_VARIABLES),
+            "dp_filters": compute.DP_FILTERS, "can_check": release.state != ReleaseState.PUBLISHED,
+            "can_publish": release.state == ReleaseState.CHECKED, **extra}
+
+
+@login_required
+def release_detail(request, ref):
+    release = selectors.release_get_for_user(user=request.user, ref=ref)
+    return render(request, "analytics/release_detail.html", _release_context(request, release))
+
+
+@login_required
+@require_POST
+def release_check(request, ref):
+    release = selectors.release_get_for_user(user=request.user, ref=ref)
+    try:
+        services.release_check(user=request.user, release=release)
+    except LanternError as exc:
+        messages.error(request, _("The disclosure check failed; the release stays a draft: %(e)s") % {"e": exc})
+    else:
+        messages.success(request, _("Disclosure check passed: the release can be published."))
+    return redirect("analytics-release-detail", ref=release.ref)
+
+
+@login_required
+@require_POST
+def release_publish(request, ref):
+    release = selectors.release_get_for_user(user=request.user, ref=ref)
+    try:
+        services.release_publish(user=request.user, release=release)
+    except LanternError as exc:
+        messages.error(request, _("Not published: %(e)s") % {"e": exc})
+    else:
+        messages.success(request, _("Published. The release can no longer change."))
+    return redirect("analytics-release-detail", ref=release.ref)
+
+
+@login_required
+def release_download(request, ref, fmt):
+    """A file of a published release as it was published (CSV, Excel, or the disclosure report as JSON)."""
+    release = selectors.release_get_for_user(user=request.user, ref=ref, audit=True)
+    file = release.files.filter(fmt=fmt).first() if release.is_published else None
+    if file is None:
+        raise Http404("No such file")
+    types = {"csv": "text/csv; charset=utf-8", "json": "application/json",
+             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    response = HttpResponse(bytes(file.content), content_type=types.get(fmt, "application/octet-stream"))
+    response["Content-Disposition"] = f'attachment; filename="{file.name}"'
+    return response
+
+
+@login_required
+@require_POST
+def release_dp(request, ref):
+    """A differentially private count against the release's budget: ``action=plan`` shows the accuracy and
+    what it would spend; ``action=run`` spends ε and stores the noisy counts (refused past the budget)."""
+    from lantern.statistics.dp import BudgetExceeded
+
+    release = selectors.release_get_for_user(user=request.user, ref=ref)
+    by = [request.POST.get("by1", ""), request.POST.get("by2", "")]
+    where = request.POST.get("where", "persons")
+    epsilon = request.POST.get("epsilon", "")
+    action = request.POST.get("action", "plan")
+    extra: dict = {"dp_form": request.POST}
+    status = 200
+    try:
+        if action == "run":
+            charge = services.dp_query_run(user=request.user, release=release, epsilon=epsilon, by=by, where=where)
+            extra["dp_done"] = charge
+        else:
+            extra["dp_plan"] = services.dp_query_plan(user=request.user, release=release, epsilon=epsilon, by=by,
+                                                      where=where)
+    except BudgetExceeded as exc:
+        extra["dp_problems"] = exc.problems
+        extra["dp_refused"] = True
+        status = 409
+    except LanternError as exc:
+        extra["dp_problems"] = exc.problems
+        status = 422
+    release.refresh_from_db()
+    template = "analytics/_dp.html" if request.htmx else "analytics/release_detail.html"
+    return render(request, template, _release_context(request, release, **extra), status=status)
