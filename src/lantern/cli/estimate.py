@@ -14,7 +14,7 @@ def estimate(
     files: Annotated[list[Path], typer.Argument(
         help="Capture histories: CSV/Parquet with one 0/1 column per list and 'count' (or one row per "
              "person without 'count'). With --from-lists: the agency lists to link first.")],
-    method: Annotated[str, typer.Option(help="stepwise | bic | aic | fixed | main | bayes | latent")] = "stepwise",
+    method: Annotated[str, typer.Option(help="stepwise | bic | aic | fixed | main | bayes | latent | dga")] = "stepwise",
     model: Annotated[str | None, typer.Option(help='Model for --method fixed, e.g. "[12,23]" or "A:B+B:C"')] = None,
     max_order: Annotated[int | None, typer.Option(help="Highest interaction order (bic/aic/bayes)")] = None,
     threshold: Annotated[float, typer.Option(help="Stepwise p-value threshold")] = 0.02,
@@ -24,6 +24,11 @@ def estimate(
     prior: Annotated[str, typer.Option(help="bayes: proper | improper prior on interactions")] = "proper",
     prior_variance: Annotated[float, typer.Option(help="bayes: prior variance of interactions")] = 1.0,
     mcmc: Annotated[int, typer.Option(help="bayes/latent: MCMC draws kept")] = 10000,
+    delta: Annotated[float | None, typer.Option(
+        help="dga: hyper-Dirichlet prior weight per cell (default 2^-lists)")] = None,
+    prior_n: Annotated[str, typer.Option(help="dga: prior on the total N: inverse (1/N) | uniform")] = "inverse",
+    max_missing: Annotated[int | None, typer.Option(
+        help="dga: largest number of unobserved people on the grid (default max(2000, 20 x observed))")] = None,
     output_format: Annotated[str, typer.Option("--format", help="text | json")] = "text",
     report: Annotated[Path | None, typer.Option(help="Write a report: out.html or out.pdf")] = None,
     from_lists: Annotated[bool, typer.Option(
@@ -69,11 +74,13 @@ def estimate(
         if by is not None:
             _stratified(files[0], by, output_format, dict(
                 method=method, model=model, threshold=threshold, max_order=max_order, bootstrap=bootstrap,
-                levels=lvls, prior=prior, prior_variance=prior_variance, mcmc=mcmc, seed=seed))
+                levels=lvls, prior=prior, prior_variance=prior_variance, mcmc=mcmc, seed=seed,
+        delta=delta, prior_n=prior_n, max_missing=max_missing))
             return
         table = read_table(files[0])
     est = MSE(method=method, model=model, threshold=threshold, max_order=max_order, bootstrap=bootstrap,
-              levels=lvls, prior=prior, prior_variance=prior_variance, mcmc=mcmc, seed=seed)
+              levels=lvls, prior=prior, prior_variance=prior_variance, mcmc=mcmc, seed=seed,
+        delta=delta, prior_n=prior_n, max_missing=max_missing)
     with progress_bar() as bar:
         task = bar.add_task(f"estimating ({method})", total=None)
         est.fit(table)

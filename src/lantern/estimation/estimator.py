@@ -58,8 +58,8 @@ def _one_blas_thread():
     return threadpool_limits(1)
 
 
-METHODS = ("stepwise", "bic", "aic", "fixed", "main", "bayes", "latent")
-POSTERIOR = ("bayes", "latent")
+METHODS = ("stepwise", "bic", "aic", "fixed", "main", "bayes", "latent", "dga")
+POSTERIOR = ("bayes", "latent", "dga")
 DEFAULT_LEVELS = (0.8, 0.95)
 
 
@@ -140,12 +140,14 @@ class MSE:
 
     Parameters
     ----------
-    method : {"stepwise", "bic", "aic", "fixed", "main", "bayes"}
+    method : {"stepwise", "bic", "aic", "fixed", "main", "bayes", "latent", "dga"}
         How the log-linear model is chosen. ``stepwise``: Chan, Silverman & Vincent (2021), two-list
         interactions only. ``bic``/``aic``: best of all hierarchical models up to ``max_order``
         (Silverman, Chan & Vincent 2024; at most six lists). ``fixed``: the ``model`` you give.
         ``main``: independence of lists. ``bayes``: Bayesian thresholding (Silverman 2020).
         ``latent``: latent-class model for heterogeneous capture (LCMCR, Manrique-Vallier 2016).
+        ``dga``: Bayesian model averaging over decomposable graphical models (Madigan & York 1997,
+        R package dga), 3 to 5 lists; exact posterior on a grid of the number unobserved.
     model : str, optional
         Model for ``method="fixed"``, e.g. ``"[12,23]"`` or ``"A:B + B:C"``.
     threshold : float
@@ -167,6 +169,13 @@ class MSE:
         (``mcmc``/``burnin`` also for ``latent``).
     latent_classes : int
         Maximum number of latent classes for ``method="latent"`` (stick-breaking truncation).
+    delta : float, optional
+        ``dga``: hyper-Dirichlet prior weight per cell of the full ``2**t`` table (default ``2**-t``,
+        as the dga documentation suggests; Madigan & York used 0.5 and 1).
+    prior_n : {"inverse", "uniform"}
+        ``dga``: prior on the total population, ``1/N`` (dga's default) or flat.
+    max_missing : int, optional
+        ``dga``: largest number of unobserved people on the grid (default ``max(2000, 20 x observed)``).
     seed : int, optional
         Seed for the bootstrap and the MCMC; give one to reproduce results.
 
@@ -201,6 +210,9 @@ class MSE:
         mcmc: int = 10000,
         burnin: int = 1000,
         latent_classes: int = 10,
+        delta: float | None = None,
+        prior_n: str = "inverse",
+        max_missing: int | None = None,
         seed: int | None = None,
     ):
         self.method = method
@@ -217,6 +229,9 @@ class MSE:
         self.mcmc = mcmc
         self.burnin = burnin
         self.latent_classes = latent_classes
+        self.delta = delta
+        self.prior_n = prior_n
+        self.max_missing = max_missing
         self.seed = seed
 
     # ------------------------------------------------------------------ helpers
@@ -240,6 +255,14 @@ class MSE:
             raise ValidationError(
                 f"BIC/AIC search over all hierarchical models is limited to six lists (there are {t}); "
                 "use the stepwise method", field="method")
+        if self.method == "dga" and not 3 <= t <= 5:
+            raise ValidationError(
+                f"Bayesian model averaging over decomposable graphs (dga) needs 3 to 5 lists (there are {t}); "
+                "merge small lists or use the stepwise method", field="method")
+        if self.delta is not None and not self.delta > 0:
+            raise ValidationError("delta (the hyper-Dirichlet prior weight) must be positive", field="delta")
+        if self.max_missing is not None and self.max_missing < 1:
+            raise ValidationError("max_missing must be at least 1", field="max_missing")
         if self.max_order is not None and not 1 <= self.max_order < t:
             raise ValidationError(f"max order must be between 1 and {t - 1}", field="max_order")
 
@@ -276,6 +299,7 @@ class MSE:
         candidates: list[CandidateModel] = []
         bayes_info = None
         posterior = None
+        dga_res = None
         path: list[dict] = []
         all_models: list[frozenset[int]] = []
         order_idx: np.ndarray | None = None
@@ -338,6 +362,8 @@ class MSE:
             why = (f"latent-class model (Manrique-Vallier 2016, LCMCR): up to {self.latent_classes} classes of "
                    "people with their own capture probabilities, lists independent within a class; "
                    "posterior median")
+        elif self.method == "dga":
+            model, why, bayes_info, candidates, dga_res = self._dga(table)
         else:  # bayes
             mo = self.max_order or 2
             br = bayes_threshold(t, y, prior=self.prior, prior_variance=self.prior_variance,
@@ -364,23 +390,31 @@ class MSE:
             raise EstimationError(
                 f"the model {model_string(model, table.lists)} has no usable estimate for these data: "
                 f"{describe_code(code)}. {ADVICE}", field="model")
-        res = fit_models(t, y[None, :], [model])
-        face = face_of(t, model, y)
-        coef = dict(zip(res.universe, res.fit.coef[0], strict=False))
-        terms = [{"term": term_name(s, table.lists), "order": popcount(s), "neg_inf": s in face.neg_inf_terms,
-                  "coef": None if s in face.neg_inf_terms else float(coef.get(s, np.nan))}
-                 for s in interactions(model)]
+        if dga_res is None:
+            res = fit_models(t, y[None, :], [model])
+            face = face_of(t, model, y)
+            coef = dict(zip(res.universe, res.fit.coef[0], strict=False))
+            terms = [{"term": term_name(s, table.lists), "order": popcount(s), "neg_inf": s in face.neg_inf_terms,
+                      "coef": None if s in face.neg_inf_terms else float(coef.get(s, np.nan))}
+                     for s in interactions(model)]
+        else:  # a graph of the model average: no log-linear coefficients, no terms at minus infinity
+            face = None
+            terms = [{"term": term_name(s, table.lists), "order": popcount(s), "neg_inf": False, "coef": None}
+                     for s in interactions(model)]
         self.model_ = ModelTerms(model_string(model, table.lists), model_label(model, table.lists), terms, code)
         if self.method == "latent":
             self.model_ = ModelTerms(f"LCMCR(K<={self.latent_classes})",
                                      "latent classes, lists independent within each class", [], 0)
-        if face.neg_inf_terms:
+        if face is not None and face.neg_inf_terms:
             self.warnings_.append(
                 "lists that share nobody: " + ", ".join(term_name(s, table.lists) for s in face.neg_inf_terms)
                 + " estimated at minus infinity (extended maximum likelihood); histories containing them "
                 "are taken to be impossible")
 
-        if posterior is not None:
+        if dga_res is not None:
+            est_total = dga_res.quantile(0.5)
+            dark = est_total - table.observed
+        elif posterior is not None:
             est_total = float(np.median(posterior))
             dark = est_total - table.observed
         else:
@@ -394,6 +428,9 @@ class MSE:
         # ---------------- intervals
         wanted = list(self.intervals) if self.intervals else ["lognormal", "profile", "bca"]
         out: dict[str, dict[float, tuple[float, float]]] = {}
+        if dga_res is not None:
+            out["dga"] = {lvl: (dga_res.quantile((1 - lvl) / 2), dga_res.quantile(1 - (1 - lvl) / 2))
+                          for lvl in self.levels}
         if posterior is not None:
             out[self.method] = {lvl: (float(np.quantile(posterior, (1 - lvl) / 2)),
                                       float(np.quantile(posterior, 1 - (1 - lvl) / 2))) for lvl in self.levels}
@@ -451,6 +488,60 @@ class MSE:
         self.path_ = path
         self.table_ = table
         return self
+
+    # ------------------------------------------------------------------ dga
+    def _dga(self, table):
+        """Bayesian model averaging over decomposable graphs; returns what :meth:`_fit` needs."""
+        from lantern.estimation.dga import bma_posterior
+
+        t = table.n_lists
+        r = bma_posterior(table.counts, t, delta=self.delta, prior_n=self.prior_n, max_missing=self.max_missing)
+        probs = r.model_probs
+        order = np.argsort(-probs, kind="stable")
+        best = r.graphs[order[0]]
+        model = best.terms()
+        candidates = []
+        top = []
+        for k in order[:25]:
+            g = r.graphs[k]
+            m = g.terms()
+            med = r.quantile(0.5, row=int(k))
+            candidates.append(CandidateModel(model_string(m, table.lists), model_label(m, table.lists),
+                                             med, float(probs[k]), "posterior probability"))
+            if len(top) < 10:
+                top.append({"model": model_string(m, table.lists), "label": model_label(m, table.lists),
+                            "probability": float(probs[k]), "median": med,
+                            "bayes_estimate": r.bayes_estimate(row=int(k)),
+                            "low95": r.quantile(0.025, row=int(k)), "high95": r.quantile(0.975, row=int(k))})
+        post = r.posterior_n
+        keep = np.flatnonzero(post > post.max() * 1e-4)
+        step = max(1, len(keep) // 300)
+        sl = slice(keep[0], keep[-1] + 1, step) if len(keep) else slice(0, 0)
+        info = {
+            "model": "decomposable graphical models (Madigan & York 1997)", "delta": r.delta,
+            "prior_n": r.prior_n, "graphs": len(r.graphs),
+            "grid": [float(r.totals[0]), float(r.totals[-1])], "tail_mass": r.tail_mass,
+            "bayes_estimate": r.bayes_estimate(), "mode": r.mode(), "mean": r.mean(),
+            "quantiles": {str(q): r.quantile(q) for q in (0.025, 0.1, 0.5, 0.9, 0.975)},
+            "top_models": top,
+            "posterior_curve": {"total": [float(x) for x in r.totals[sl]],
+                                "probability": [float(x) for x in post[sl]]},
+        }
+        if r.tail_mass > 1e-3:
+            self.warnings_.append(
+                f"{r.tail_mass:.1%} of the posterior lies in the top tenth of the grid (up to "
+                f"{r.totals[-1]:.0f}): the posterior is truncated; raise max_missing (--max-missing)")
+        if probs[order[0]] < 0.5:
+            self.warnings_.append(
+                f"no graph dominates (the most probable has posterior probability {probs[order[0]]:.2f}): "
+                "the averaged posterior carries this model uncertainty; the table of graphs shows how "
+                "their estimates differ")
+        why = (f"Bayesian model averaging over all {len(r.graphs)} decomposable graphs on {t} lists (Madigan & "
+               f"York 1997, dga): hyper-Dirichlet prior delta = {r.delta:g}, prior on N "
+               f"{'1/N' if r.prior_n == 'inverse' else 'flat'}; posterior median of the averaged posterior; "
+               f"the most probable graph, {model_label(model, table.lists)}, has probability "
+               f"{probs[order[0]]:.2f}")
+        return model, why, info, candidates, r
 
     # ------------------------------------------------------------------ bootstrap
     def _choose_batch(self, t, Y, model, all_models, order_idx):

@@ -26,6 +26,7 @@ METHOD_NAMES = {
     "main": "main effects only (lists assumed independent)",
     "bayes": "Bayesian thresholding (Silverman 2020)",
     "latent": "latent-class model for heterogeneous capture (LCMCR, Manrique-Vallier 2016)",
+    "dga": "Bayesian model averaging over decomposable graphical models (Madigan & York 1997, dga)",
 }
 INTERVAL_NAMES = {
     "bca": "BCa bootstrap (re-chooses the model on every resample)",
@@ -33,6 +34,7 @@ INTERVAL_NAMES = {
     "profile": "profile likelihood, conditional on the chosen model",
     "bayes": "Bayesian posterior interval",
     "latent": "latent-class model, posterior interval",
+    "dga": "posterior interval, averaged over decomposable graphs",
 }
 
 
@@ -84,6 +86,21 @@ def figures(result: EstimationResult) -> dict[str, str]:
         ax.set_title("Bootstrap distribution (model re-chosen each time)")
         ax.legend(fontsize=8)
         out["bootstrap"] = _svg(fig)
+    # model-averaged posterior of N (dga)
+    curve = (result.bayes or {}).get("posterior_curve")
+    if curve and curve.get("total"):
+        fig, ax = plt.subplots(figsize=(6, 2.8))
+        ax.plot(curve["total"], curve["probability"], color="#4a78a8", lw=2)
+        ax.axvline(result.estimate, color="black", lw=1.5, label="posterior median")
+        lo95, hi95 = result.intervals.get("dga", {}).get(0.95, (None, None))
+        if lo95 is not None:
+            ax.axvline(lo95, color="#c0392b", ls="--", label="95% posterior interval")
+            ax.axvline(hi95, color="#c0392b", ls="--")
+        ax.set_xlabel("total population N")
+        ax.set_ylabel("posterior probability")
+        ax.set_title("Posterior of N, averaged over decomposable graphs")
+        ax.legend(fontsize=8)
+        out["posterior"] = _svg(fig)
     # sensitivity
     sens = [c for c in result.sensitivity if c.estimate is not None][:20]
     if sens:
@@ -126,8 +143,10 @@ def render_html(result: EstimationResult) -> str:
         f"<tr><td>{e(c.model)}</td><td>{e(c.label)}</td><td>{_fmt(c.estimate)}</td>"
         f"<td>{'' if c.score is None else f'{c.score:.2f}'}</td></tr>"
         for c in (result.candidates or result.sensitivity)[:25])
+    score_head = "posterior probability" if result.method == "dga" else "BIC/AIC"
     warn = "".join(f"<li>{e(w)}</li>" for w in result.warnings) or "<li>none</li>"
     main_iv = result.intervals.get("bca") or result.intervals.get("bayes") or result.intervals.get("latent") \
+        or result.intervals.get("dga") \
         or result.intervals.get("profile") \
         or result.intervals.get("lognormal") or {}
     lo, hi = main_iv.get(0.95, (None, None))
@@ -171,12 +190,13 @@ on one list changes the chance of being on another.</p>
 data; the bootstrap interval repeats the whole model choice on resampled data and is the one to quote.</p>
 {boot_note}
 {fig("bootstrap")}
+{fig("posterior")}
 <h2>Sensitivity to the model</h2>
 <p>The same data under nearby models (main effects, one interaction more or less than the chosen model):
 a wide spread means the estimate depends heavily on an assumption the data cannot settle.</p>
 {fig("sensitivity")}
 <h2>Models considered</h2>
-<table><tr><th>model</th><th>interactions</th><th>estimate</th><th>BIC/AIC</th></tr>{cand_rows}</table>
+<table><tr><th>model</th><th>interactions</th><th>estimate</th><th>{score_head}</th></tr>{cand_rows}</table>
 <p style="font-size:.8em;color:#666">Lantern, lantern.estimation. References: Chan, Silverman &amp; Vincent (2021)
 JASA 116:1297; Silverman, Chan &amp; Vincent (2024) Stat. Comput. 34:44; Silverman (2020) JRSS A 183:691;
 Fienberg &amp; Rinaldo (2012) Ann. Statist. 40:996.</p>
