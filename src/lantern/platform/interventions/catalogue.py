@@ -8,10 +8,16 @@ import functools
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from lantern.platform import vocab
 
 LEVELS = ("low", "medium", "high", "urgent")
+LEVEL_LABELS = {"low": _("low"), "medium": _("medium"), "high": _("high"), "urgent": _("urgent")}
+PROFILE_LEVELS = {"individual": _("individual"), "household": _("household"), "community": _("community"),
+                  "structural": _("structural")}
+ILO_LISTS = {"adult_labour": _("adults, labour exploitation"), "adult_sexual": _("adults, sexual exploitation"),
+             "child_labour": _("children, labour exploitation"), "child_sexual": _("children, sexual exploitation")}
 #: default time to the due date of an item added from a suggestion, by the intervention's urgency (days)
 DUE_DAYS = {"immediate": 0, "priority": 7, "routine": 30}
 
@@ -56,12 +62,14 @@ def explain(assessment, *, lang: str = "en", limit: int = 8) -> dict[str, Any]:
     data = result.to_dict()
     cat = catalogue(assessment.standard_version)
     data["profile"] = [{
-        "level": p["level"],
+        "level": p["level"], "level_label": str(PROFILE_LEVELS.get(p["level"], p["level"])),
         "risk": [cat.factor_label(f, lang) for f in p.get("risk", [])],
         "protective": [cat.factor_label(f, lang) for f in p.get("protective", [])],
         "absent_protective": [cat.factor_label(f, lang) for f in p.get("absent_protective", [])],
         "unknown": len(p.get("unknown", [])),
     } for p in data["profile"]]
+    data["risk_level_label"] = str(LEVEL_LABELS.get(data["risk_level"], data["risk_level"]))
+    data["ilo_list_label"] = str(ILO_LISTS.get(data["ilo_list"], data["ilo_list"]))
     data["present_dimensions"] = [cat.dimension_label(d["id"], lang) for d in data["dimensions"] if d["present"]]
     data["indicator_points"] = sum(c["points"] for c in data["contributions"] if c["kind"] == "indicator")
     data["factor_points"] = sum(c["points"] for c in data["contributions"] if c["kind"] != "indicator")

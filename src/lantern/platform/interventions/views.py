@@ -22,7 +22,13 @@ from lantern.errors import LanternError
 from lantern.platform import vocab
 from lantern.platform.cases import selectors as case_selectors
 from lantern.platform.interventions import selectors, services
-from lantern.platform.interventions.catalogue import LEVELS, catalogue, explain, lang_of
+from lantern.platform.interventions.catalogue import (
+    LEVEL_LABELS,
+    LEVELS,
+    catalogue,
+    explain,
+    lang_of,
+)
 from lantern.platform.interventions.forms import PlanItemAddForm, PlanItemUpdateForm
 from lantern.platform.roles import has_capability
 
@@ -157,9 +163,12 @@ def toolkit(request):
     except LanternError as exc:
         error = "; ".join(p.reason for p in exc.problems)
         status = 422
+    for section in (ctx or {}).get("sections", []):
+        for block in section["levels"]:
+            block["level_label"] = LEVEL_LABELS[block["level"]]
     data = {"ctx": ctx, "error": error, "chosen_types": set(types), "chosen_levels": set(levels),
-            "all_types": [(t.id, t.label(lang)) for t in cat.types], "levels": LEVELS,
-            "level_labels": (ctx or {}).get("t", {}).get("levels", {}), "version": cat.version, "lang": lang}
+            "all_types": [(t.id, t.label(lang)) for t in cat.types],
+            "levels": [(lv, LEVEL_LABELS[lv]) for lv in LEVELS], "version": cat.version, "lang": lang}
     if request.htmx:
         return render(request, "interventions/_toolkit_results.html", data, status=200)
     return render(request, "interventions/toolkit.html", data, status=status)
