@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 from typing import Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from lantern.platform import vocab
@@ -61,15 +61,15 @@ def explain(assessment, *, lang: str = "en", limit: int = 8) -> dict[str, Any]:
     result = screen_assessment(row, standard=std, lang=lang)
     data = result.to_dict()
     cat = catalogue(assessment.standard_version)
+    with translation.override(lang):
+        _label_levels(data)
     data["profile"] = [{
-        "level": p["level"], "level_label": str(PROFILE_LEVELS.get(p["level"], p["level"])),
+        "level": p["level"], "level_label": p["level_label"],
         "risk": [cat.factor_label(f, lang) for f in p.get("risk", [])],
         "protective": [cat.factor_label(f, lang) for f in p.get("protective", [])],
         "absent_protective": [cat.factor_label(f, lang) for f in p.get("absent_protective", [])],
         "unknown": len(p.get("unknown", [])),
     } for p in data["profile"]]
-    data["risk_level_label"] = str(LEVEL_LABELS.get(data["risk_level"], data["risk_level"]))
-    data["ilo_list_label"] = str(ILO_LISTS.get(data["ilo_list"], data["ilo_list"]))
     data["present_dimensions"] = [cat.dimension_label(d["id"], lang) for d in data["dimensions"] if d["present"]]
     data["indicator_points"] = sum(c["points"] for c in data["contributions"] if c["kind"] == "indicator")
     data["factor_points"] = sum(c["points"] for c in data["contributions"] if c["kind"] != "indicator")
@@ -84,3 +84,11 @@ def explain(assessment, *, lang: str = "en", limit: int = 8) -> dict[str, Any]:
     } for m in match_interventions(result, catalogue=cat, lang=lang, limit=limit)]
     data["types"] = [{"id": t.id, "label": t.label(lang)} for t, _why in vulnerability_types(result, catalogue=cat)]
     return data
+
+
+def _label_levels(data: dict[str, Any]) -> None:
+    """Labels of the risk level, the ILO–EC list and the profile levels, in the active language."""
+    data["risk_level_label"] = str(LEVEL_LABELS.get(data["risk_level"], data["risk_level"]))
+    data["ilo_list_label"] = str(ILO_LISTS.get(data["ilo_list"], data["ilo_list"]))
+    for p in data["profile"]:
+        p["level_label"] = str(PROFILE_LEVELS.get(p["level"], p["level"]))
