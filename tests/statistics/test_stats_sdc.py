@@ -136,3 +136,18 @@ def test_a_table_of_tiny_cells_is_released_fully_suppressed():
     # six cells of 1 with a total shown <11: the display alone bounds the total to 6..10
     need = required_widths(p.counts, p.status == PRIMARY, SDCRules(), np.array([p.counts.size - 1]))
     assert need[0] == 4
+
+
+def test_joint_audit_agrees_with_the_single_table_audit():
+    from lantern.statistics.sdc import audit_joint
+
+    p = protect_array(with_margins(np.array([[50, 3, 40, 7], [60, 70, 2, 80], [5, 30, 30, 30]])))
+    supp, prim = p.status != PUBLISHED, p.status == PRIMARY
+    alone = audit_suppression(p.counts, supp, prim, SDCRules())
+    (joint,) = audit_joint([(p.counts, supp, prim)], [], SDCRules())
+    np.testing.assert_allclose(joint, alone)
+    # the same table twice, every cell linked to its copy: reading both gives nothing more
+    every = np.arange(p.counts.size)
+    both = audit_joint([(p.counts, supp, prim), (p.counts, supp, prim)], [(0, 1, every, every)], SDCRules())
+    np.testing.assert_allclose(both[0], alone)
+    np.testing.assert_allclose(both[1], alone)

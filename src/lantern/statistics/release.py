@@ -145,6 +145,14 @@ def check_linked(tables: list[StatTable]) -> list[tuple[str, str]]:
         if (sa != sb).any():
             problems.append((b.id, f"{int((sa != sb).sum())} margin cell(s) shared with table {a.id} are suppressed in one "
                                    "table and published in the other"))
+    if not problems and tables:
+        from lantern.statistics.tables import joint_failures
+
+        by_table: dict[int, int] = {}
+        for t, _cell in joint_failures(tables, tables[0].protected.rules):
+            by_table[t] = by_table.get(t, 0) + 1
+        for t, n in by_table.items():
+            problems.append((tables[t].id, f"{n} suppressed cell(s) can be bounded too narrowly when linked tables are read together"))
     return problems
 
 

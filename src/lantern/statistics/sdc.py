@@ -447,3 +447,104 @@ def protect_array(
     status = status_flat.reshape(counts.shape)
     released = np.where(supp.reshape(counts.shape), np.nan, round_released(counts.astype(float), rules))
     return ProtectedArray(counts, status, released, intervals, rules)
+
+
+def audit_joint(
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    links: list[tuple[int, int, np.ndarray, np.ndarray]],
+    rules: SDCRules,
+    *,
+    only_linked: bool = False,
+    only: list[np.ndarray] | None = None,
+) -> list[np.ndarray]:
+    """The attacker's intervals when several linked tables are read **together**.
+
+    ``parts`` holds ``(counts, suppressed, primary)`` per table; ``links`` holds
+    ``(table x, table y, flat cells of x, flat cells of y)`` that are the same number (a shared margin).
+    Every table's lines add up, published cells are fixed, primary cells lie in 1..threshold-1, and
+    linked suppressed cells are equal. Returns, per table, ``[lo, hi]`` for its suppressed cells in
+    ``np.flatnonzero(suppressed)`` order. With ``only_linked``, groups of cells that no link touches
+    (whose intervals are those of the single-table audit) are skipped and left NaN. ``only`` (one
+    boolean mask per table) limits the LPs to those cells.
+    """
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    offsets: list[int] = []
+    var_of: dict[tuple[int, int], int] = {}
+    bounds: list[tuple[float, float | None]] = []
+    upper = float(max(rules.threshold - 1, 1))
+    for t, (_counts, supp, prim) in enumerate(parts):
+        offsets.append(len(bounds))
+        for c in np.flatnonzero(supp.ravel()):
+            var_of[(t, int(c))] = len(bounds)
+            bounds.append((1.0, upper) if prim.ravel()[c] else (0.0, None))
+    n = len(bounds)
+    out = [np.full((int(p[1].sum()), 2), np.nan) for p in parts]
+    if n == 0:
+        return out
+    rows, cols, vals, rhs = [], [], [], []
+    r = 0
+    for t, (counts, _supp, _prim) in enumerate(parts):
+        flat = counts.ravel().astype(float)
+        for line in cube_lines(counts.shape):
+            coef = np.ones(line.size)
+            coef[-1] = -1.0
+            if not any((t, int(c)) in var_of for c in line):
+                continue
+            b = 0.0
+            for k, c in enumerate(line):
+                v = var_of.get((t, int(c)))
+                if v is None:
+                    b -= coef[k] * flat[c]
+                else:
+                    rows.append(r)
+                    cols.append(v)
+                    vals.append(coef[k])
+            rhs.append(b)
+            r += 1
+    first_link_row = r
+    for x, y, ia, ib in links:
+        for ca, cb in zip(ia, ib, strict=True):
+            va, vb = var_of.get((x, int(ca))), var_of.get((y, int(cb)))
+            if va is not None and vb is not None:
+                rows += [r, r]
+                cols += [va, vb]
+                vals += [1.0, -1.0]
+                rhs.append(0.0)
+                r += 1
+    a_eq = coo_matrix((vals, (rows, cols)), shape=(r, n)).tocsr()
+    b_eq = np.asarray(rhs, dtype=float)
+    incidence = abs(a_eq)
+    _, comp = connected_components(incidence.T @ incidence, directed=False)
+    result = np.full((n, 2), np.nan)
+    wanted: set[int] | None = None
+    if only is not None:
+        wanted = {var_of[(t, int(c))] for t, mask in enumerate(only) for c in np.flatnonzero(np.asarray(mask).ravel())
+                  if (t, int(c)) in var_of}
+    for label in np.unique(comp):
+        if wanted is not None and not wanted.intersection(np.flatnonzero(comp == label).tolist()):
+            continue
+        members = np.flatnonzero(comp == label)
+        sub_rows = np.flatnonzero(np.asarray(incidence[:, members].sum(axis=1)).ravel() > 0)
+        if only_linked and not (sub_rows >= first_link_row).any():
+            continue  # no link in this group: the same system as the single-table audit (NaN = not redone)
+        sub, sub_b = a_eq[sub_rows][:, members], b_eq[sub_rows]
+        sub_bounds = [bounds[m] for m in members]
+        for k, var in enumerate(members):
+            if wanted is not None and int(var) not in wanted:
+                continue
+            if sub_rows.size == 0:
+                lo_b, hi_b = sub_bounds[k]
+                result[var] = (lo_b, np.inf if hi_b is None else hi_b)
+                continue
+            objective = np.zeros(members.size)
+            objective[k] = 1.0
+            lo = linprog(objective, A_eq=sub, b_eq=sub_b, bounds=sub_bounds, method="highs")
+            hi = linprog(-objective, A_eq=sub, b_eq=sub_b, bounds=sub_bounds, method="highs")
+            result[var] = (lo.fun if lo.status == 0 else -np.inf, -hi.fun if hi.status == 0 else np.inf)
+    for t, (_counts, supp, _prim) in enumerate(parts):
+        idx = [var_of[(t, int(c))] for c in np.flatnonzero(supp.ravel())]
+        out[t] = result[idx].reshape(-1, 2)
+    return out

@@ -35,7 +35,16 @@ import pandas as pd
 
 from lantern.errors import LanternError, Problem
 from lantern.statistics import _std
-from lantern.statistics.sdc import PUBLISHED, TOTAL, ProtectedArray, SDCRules, protect_array
+from lantern.statistics.sdc import (
+    PUBLISHED,
+    TOTAL,
+    ProtectedArray,
+    SDCRules,
+    _pick,
+    audit_joint,
+    cube_lines,
+    protect_array,
+)
 from lantern.statistics.spec import MEASURES, Spec, TableSpec
 
 UNKNOWN = "UNK"
@@ -404,47 +413,115 @@ def _shared_cells(a: StatTable, b: StatTable) -> tuple[np.ndarray, np.ndarray] |
     return np.array(idx_a, dtype=np.int64), np.array(idx_b, dtype=np.int64)
 
 
-def harmonise_linked(tables: list[StatTable], rules: SDCRules, *, max_rounds: int = 20) -> list[StatTable]:
-    """Give the margins that tables of one family share the same suppression in every table.
+def linked_pairs(tables: list[StatTable]) -> dict[tuple, tuple[list[int], list[tuple[int, int, np.ndarray, np.ndarray]]]]:
+    """Families of tables counting the same persons, with the cells each pair shares."""
+    families: dict[tuple, list[int]] = {}
+    for i, t in enumerate(tables):
+        if t.protected.rules.enabled:
+            families.setdefault(_family(t.spec), []).append(i)
+    out = {}
+    for key, members in families.items():
+        links = []
+        for x, y in itertools.combinations(members, 2):
+            shared = _shared_cells(tables[x], tables[y])
+            if shared is not None:
+                links.append((x, y, shared[0], shared[1]))
+        if links:
+            out[key] = (members, links)
+    return out
+
+
+def joint_failures(tables: list[StatTable], rules: SDCRules) -> list[tuple[int, int]]:
+    """(table index, flat cell) of suppressed cells too narrowly bounded when linked tables are read together."""
+    failures = []
+    for members, links in linked_pairs(tables).values():
+        local = {t: k for k, t in enumerate(members)}
+        parts = [(tables[t].protected.counts, tables[t].protected.status != PUBLISHED, tables[t].protected.status == "primary")
+                 for t in members]
+        local_links = [(local[x], local[y], ia, ib) for x, y, ia, ib in links]
+        intervals = audit_joint(parts, local_links, rules, only_linked=True)
+        short_masks = []
+        widths = []
+        for k in range(len(members)):
+            counts, supp, _prim = parts[k]
+            cells = np.flatnonzero(supp.ravel())
+            width = intervals[k][:, 1] - intervals[k][:, 0]
+            short = ~np.isnan(width) & (width < rules.protection - 1e-9)
+            mask = np.zeros(counts.size, dtype=bool)
+            mask[cells[short]] = True
+            short_masks.append(mask)
+            widths.append(dict(zip(cells[short].tolist(), width[short].tolist(), strict=True)))
+        if not any(m.any() for m in short_masks):
+            continue
+        # what the linked tables leave when every cell of all of them is suppressed: no pattern can do better
+        everything = [(c, np.ones(c.shape, dtype=bool), prim) for c, _s, prim in parts]
+        base = audit_joint(everything, local_links, rules, only=short_masks)
+        for k, t in enumerate(members):
+            for c, w in widths[k].items():
+                lo, hi = base[k][c]
+                if w < min(float(rules.protection), hi - lo) - 1e-9:
+                    failures.append((t, int(c)))
+    return failures
+
+
+def harmonise_linked(tables: list[StatTable], rules: SDCRules, *, max_rounds: int = 50) -> list[StatTable]:
+    """Protect linked tables together: one suppression pattern on shared margins, audited jointly.
 
     Two tables counting the same persons (same measure, population, filter and period) publish the
     same numbers in their common margins — e.g. victims by year x country in the tables by sex and by
     age. A margin suppressed in one and published in the other would be recovered from the other, so a
-    cell suppressed in any table is forced in all, and the tables are protected again (their own
-    secondary suppression and audit run with the forced cells) until nothing changes.
+    cell suppressed in any table is forced in all and the tables are protected again, until nothing
+    changes. Then the linked tables are audited as **one** linear system (:func:`audit_joint`); a cell
+    bounded too narrowly gets one more suppression in its own table, and the whole repeats.
     """
     if not rules.enabled:
         return tables
     forced = [np.zeros(t.protected.counts.shape, dtype=bool) for t in tables]
-    families: dict[tuple, list[int]] = {}
-    for i, t in enumerate(tables):
-        families.setdefault(_family(t.spec), []).append(i)
-    pairs = []
-    for members in families.values():
-        for x, y in itertools.combinations(members, 2):
-            shared = _shared_cells(tables[x], tables[y])
-            if shared is not None:
-                pairs.append((x, y, shared))
+    pairs = [(x, y, (ia, ib)) for _, links in linked_pairs(tables).values() for x, y, ia, ib in links]
+    if not pairs:
+        return tables
+
+    def reprotect(i: int) -> None:
+        t = tables[i]
+        consistent = t.dims.index("period") if "period" in t.dims else None
+        t.protected = protect_array(t.protected.counts, rules, consistent_axis=consistent, force=forced[i])
+
     for _ in range(max_rounds):
         changed: set[int] = set()
         for x, y, (ia, ib) in pairs:
             sx = tables[x].protected.status.ravel()[ia] != PUBLISHED
             sy = tables[y].protected.status.ravel()[ib] != PUBLISHED
-            need_x = sy & ~sx
-            need_y = sx & ~sy
-            if need_x.any():
-                forced[x].ravel()[ia[need_x]] = True
+            if (sy & ~sx).any():
+                forced[x].ravel()[ia[sy & ~sx]] = True
                 changed.add(x)
-            if need_y.any():
-                forced[y].ravel()[ib[need_y]] = True
+            if (sx & ~sy).any():
+                forced[y].ravel()[ib[sx & ~sy]] = True
                 changed.add(y)
-        if not changed:
+        if changed:
+            for i in changed:
+                reprotect(i)
+            continue
+        failing = joint_failures(tables, rules)
+        if not failing:
             return tables
+        for t, cell in failing:
+            p = tables[t].protected
+            supp = (p.status != PUBLISHED).ravel()
+            flat = p.counts.ravel()
+            best = None
+            for line in cube_lines(p.counts.shape):
+                if cell in line:
+                    pick = _pick(line, supp, flat)
+                    if pick is not None and (best is None or (flat[pick], pick) < (flat[best], best)):
+                        best = pick
+            if best is not None:
+                forced[t].ravel()[best] = True
+                changed.add(t)
+        if not changed:
+            return tables  # nothing left to suppress: as safe as a fully suppressed release
         for i in changed:
-            t = tables[i]
-            consistent = t.dims.index("period") if "period" in t.dims else None
-            t.protected = protect_array(t.protected.counts, rules, consistent_axis=consistent, force=forced[i])
-    raise LanternError("linked tables could not be given a common suppression pattern", record="release")
+            reprotect(i)
+    raise LanternError("linked tables could not be protected together", record="release")
 
 
 def compute_table(ds: Dataset, spec: TableSpec, *, rules: SDCRules, standard_version: str = "1.0") -> StatTable:
