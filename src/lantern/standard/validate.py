@@ -27,19 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from lantern.errors import Problem, ValidationError
+from lantern.standard.loader import KNOWN_FILES
 from lantern.standard.model import GRADES, INDICATOR_LISTS, LABEL_LANGUAGES
 
-REQUIRED_FILES = (
-    "standard",
-    "indicators",
-    "factors",
-    "definitions",
-    "code_lists",
-    "countries",
-    "languages",
-    "mappings",
-    "questionnaire",
-)
+# the files every version must have are the ones the loader knows
+REQUIRED_FILES = KNOWN_FILES
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 VERSION_RE = re.compile(r"^\d+\.\d+$")
