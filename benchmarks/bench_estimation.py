@@ -70,25 +70,71 @@ def _speed(quick: bool) -> list[dict]:
 
 
 def _bca_vs_published(quick: bool) -> list[dict]:
-    """BCa limits depend on the random stream: mean over seeds against the published limits."""
+    """BCa limits depend on the random stream: our seed-to-seed distribution against the published run.
+
+    A published limit is one draw (R, iseed 1234) from the same distribution as ours if the method is
+    the same. We report our mean and seed-to-seed sd over many seeds, and how many of our sds the
+    published value lies from our mean; "ok" means within 3% or within 2.5 sd (Monte Carlo error).
+    """
+    from scipy.stats import norm
+
     from lantern.estimation import MSE, read_table
 
     rows = []
-    seeds = range(2 if quick else 10)
     cases = [
-        ("Western stepwise 95% BCa (Chan et al. 2021: 1293, 3670)", "Western", "stepwise", (1293, 3670)),
-        ("Korea BIC 95% BCa (Silverman et al. 2024 Table 3: 128, 349)", "Korea", "bic", (128, 349)),
+        ("Western stepwise 95% BCa (Chan et al. 2021: 1293, 3670)", "Western", "stepwise", (1293, 3670),
+         4 if quick else 40),
+        ("Korea BIC 95% BCa (Silverman et al. 2024 Table 3: 128, 349)", "Korea", "bic", (128, 349),
+         4 if quick else 40),
+        ("New Orleans stepwise 95% BCa (Chan et al. 2021: 717, 1657)", "NewOrl", "stepwise", (717, 1657),
+         2 if quick else 20),
     ]
-    for label, name, method, ref in cases:
+    for label, name, method, ref, nseeds in cases:
         table = read_table(DATA / f"{name}.csv")
-        lims = np.array([MSE(method=method, bootstrap=1000, seed=s, intervals=["bca"]).fit(table)
-                         .intervals_["bca"][0.95] for s in seeds])
-        mean, sd = lims.mean(axis=0), lims.std(axis=0, ddof=1) if len(lims) > 1 else np.zeros(2)
+        lims, probs = [], []
+        for s in range(nseeds):
+            fit = MSE(method=method, bootstrap=1000, seed=s, intervals=["bca"]).fit(table)
+            lims.append(fit.intervals_["bca"][0.95])
+            boot = fit.bootstrap_estimates_[np.isfinite(fit.bootstrap_estimates_)]
+            a = fit.result_.bootstrap["acceleration"]
+            z0 = norm.ppf(np.mean(boot < fit.estimate_))
+            za0 = norm.ppf(np.array([0.025, 0.975])) + z0
+            probs.append(norm.cdf(z0 + za0 / (1 - a * za0)))
+        lims = np.array(lims)
+        mean, sd = lims.mean(axis=0), lims.std(axis=0, ddof=1)
         rel = mean / np.asarray(ref) - 1
-        rows.append({"name": label + f": mean over {len(lims)} seeds (sd)",
+        z = (np.asarray(ref) - mean) / sd
+        p = np.mean(probs, axis=0)
+        rows.append({"name": label + f": our mean over {nseeds} seeds (sd); published value in our sds; "
+                                     "BCa-adjusted quantile levels",
                      "value": f"[{mean[0]:.0f} ({sd[0]:.0f}), {mean[1]:.0f} ({sd[1]:.0f})] "
-                              f"rel {rel[0]:+.1%}/{rel[1]:+.1%}",
-                     "target": "within 3%", "ok": bool(np.all(np.abs(rel) <= 0.03))})
+                              f"rel {rel[0]:+.1%}/{rel[1]:+.1%}, z {z[0]:+.2f}/{z[1]:+.2f}, "
+                              f"levels {p[0]:.2g}/{p[1]:.3f}",
+                     "target": "within 3% or 2.5 sd",
+                     "ok": bool(np.all((np.abs(rel) <= 0.03) | (np.abs(z) <= 2.5)))})
+    return rows
+
+
+def _dga(quick: bool) -> list[dict]:
+    """Bayesian model averaging (dga): the published table, and speed on five lists."""
+    from lantern.estimation import MSE, read_table
+    from lantern.estimation.dga import bma_posterior
+
+    y = np.array([27, 37, 19, 4, 4, 1, 1, 97, 22, 37, 25, 2, 1, 3, 5, 83, 36, 34, 18, 3, 5, 0, 2, 30, 5, 23,
+                  8, 0, 3, 0, 2], float)
+    published = [0.21707345, 0.16029369, 0.08226562, 0.06535887, 0.05193514, 0.05098035, 0.03906484,
+                 0.02789548, 0.02345528, 0.02197623]
+    r = bma_posterior(y, 5, delta=0.5, n_missing=np.arange(1, 301))
+    top = np.sort(r.model_probs)[::-1][:10]
+    diff = float(np.max(np.abs(top - published)))
+    rows = [{"name": "dga: Madigan & York 5-list example, top-10 graph probabilities, max |ours - dga|",
+             "value": f"{diff:.1e}", "target": "<= 5e-9 (8 printed digits)", "ok": diff <= 5e-9}]
+    table = read_table(DATA / "UKdat_5.csv")
+    sec, cpu, fit = _timed(lambda: MSE(method="dga").fit(table), 1 if quick else 3)
+    lo, hi = fit.intervals_["dga"][0.95]
+    rows.append({"name": f"dga on UKdat_5 (822 graphs, grid 0..{fit.result_.bayes['grid'][1] - fit.observed_:.0f})"
+                         f": median {fit.estimate_:.0f}, 95% [{lo:.0f}, {hi:.0f}], wall s (CPU s {cpu:.2f})",
+                 "value": round(sec, 2), "target": "", "ok": None})
     return rows
 
 
@@ -159,16 +205,21 @@ def _coverage(quick: bool) -> list[dict]:
         res = coverage_study(scenario, reps, bootstrap=boot)
         if scenario == "heterogeneity":  # the latent-class model is built for this case (slower: MCMC)
             res.update(coverage_study(scenario, 20 if quick else 100, methods=("latent",)))
-        for method in ("fixed-true", "stepwise", "latent"):
+        res.update(coverage_study(scenario, 50 if quick else 200, methods=("dga",)))
+        for method in ("fixed-true", "stepwise", "latent", "dga"):
             if method not in res:
                 continue
             r = res[method]
             rows.append({"name": f"{scenario} / {method}: relative bias", "value": round(r["relative_bias"], 4),
                          "target": "", "ok": None})
             n_reps = 20 if (quick and method == "latent") else (100 if method == "latent" else reps)
+            if method == "dga":
+                n_reps = 50 if quick else 200
             for m, cov in r["coverage"].items():
                 target = "0.92-0.98" if scenario == "model holds" else ""
                 ok = (0.92 <= cov <= 0.98) if (scenario == "model holds" and not quick) else None
+                if method == "dga":  # the truth is one of the graphs averaged over, not a fixed model
+                    target, ok = ("0.92-0.98 (posterior)", ok) if scenario == "model holds" else ("", None)
                 if scenario == "model holds" and method == "stepwise" and m != "bca":
                     target, ok = "(conditional on chosen model)", None
                 rows.append({"name": f"{scenario} / {method}: 95% {m} coverage ({n_reps} reps)",
@@ -206,7 +257,7 @@ def run(quick: bool = False) -> list[dict]:
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
-        return _speed(quick) + _bca_vs_published(quick) + _coverage(quick) + _simulator(quick)
+        return _speed(quick) + _bca_vs_published(quick) + _dga(quick) + _coverage(quick) + _simulator(quick)
 
 
 if __name__ == "__main__":
