@@ -37,8 +37,8 @@ from lantern.linkage.normalise import (
 #: Together they must keep ≥ 99.5 % of true pairs (measured in tests and the benchmark).
 BLOCKING_KEYS = {
     "bk_names_y": "phonetic codes of both names, order-free (catches given/family swaps), + year of birth",
-    "bk_dob_fn": "date of birth + first letter of the family name",
-    "bk_dob_gn": "date of birth + first letter of the given name",
+    "bk_dob_fn": "date of birth + first letter of the family name (lists without citizenship)",
+    "bk_dob_gn": "date of birth + first letter of the given name (lists without citizenship)",
     "bk_swap_fn": "day/month-order-free date of birth + phonetic family name",
     "bk_dob_initials": "date of birth + both initials, order-free (swapped names with typos)",
     "bk_dob_cit": "date of birth + citizenship (when citizenship is known)",
@@ -125,12 +125,15 @@ def add_blocking_keys(out: pd.DataFrame, extras: list[str]) -> None:
     names_cit = _join(names, out["cit"]) if "cit" in out.columns else names
     out["bk_names"] = names_cit
     out["bk_names_nodob"] = names_cit.where(nodob, None)
-    out["bk_dob_fn"] = _join(out["dob"], fn1)
-    out["bk_dob_gn"] = _join(out["dob"], gn1)
+    if "cit" not in out.columns:
+        # with a citizenship, "date of birth + citizenship" covers these (at a third of the pairs)
+        out["bk_dob_fn"] = _join(out["dob"], fn1)
+        out["bk_dob_gn"] = _join(out["dob"], gn1)
     out["bk_swap_fn"] = _join(out["dob_swap"], out["fn_ph"])
     io = (gn1.fillna("") <= fn1.fillna("")).to_numpy()
     out["bk_dob_initials"] = _join(out["dob"], gn1.where(io, fn1), fn1.where(io, gn1))
-    out["bk_dob_cit"] = _join(out["dob"], out["cit"]) if "cit" in out.columns else None
+    if "cit" in out.columns:
+        out["bk_dob_cit"] = _join(out["dob"], out["cit"])
     for col in extras:
         out[f"bk_{col}"] = _join(out[col], fn1)
         out[f"bk_{col}_gn"] = _join(out[col], gn1)

@@ -176,9 +176,13 @@ def _extra_comparison(spec: ModelSpec, engine: str, col: str) -> dict:
     }
 
 
+DOB_KEYS = ("bk_dob_fn", "bk_dob_gn", "bk_dob_cit")  # the first two without citizenship, the last with
+
+
 def blocking_rules(spec: ModelSpec) -> list[str]:
     """Blocking rules as SQL: one equality per blocking key (``bk_*`` feature)."""
-    keys = [k for k in BLOCKING_KEYS if k != "bk_dob_cit" or spec.has_citizenship]
+    wanted_dob = {"bk_dob_cit"} if spec.has_citizenship else {"bk_dob_fn", "bk_dob_gn"}
+    keys = [k for k in BLOCKING_KEYS if k not in DOB_KEYS or k in wanted_dob]
     keys += [k for c in spec.extras for k in (f"bk_{c}", f"bk_{c}_gn", f"bk_{c}_ini", f"bk_{c}_dob")]
     rules = [f"l.{k} = r.{k}" for k in keys]
     for a, b in CROSS_BLOCKING:
@@ -411,8 +415,8 @@ def train_and_score(
     *,
     engine: str = "duckdb",
     seed: int = 42,
-    u_max_pairs: float = 2e6,
-    em_max_pairs: float | None = 2e6,
+    u_max_pairs: float = 1e6,
+    em_max_pairs: float | None = 5e5,
     keep_above: float = 0.001,
     spark=None,
 ) -> TrainedModel:
