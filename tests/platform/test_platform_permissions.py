@@ -260,8 +260,8 @@ MATRIX: dict[tuple[str, str], Case] = {
         "GET", lambda w, s: f"/analytics/releases/{_release(w, s, 'published')}/files/csv/", "assessment.analyse", 200,
         scoped=True),
     ("analytics/releases/<str:ref>/dp/", "analytics-release-dp"): Case(
-        "POST", lambda w, s: f"/analytics/releases/{_release(w, s)}/dp/", "assessment.analyse", 200, scoped=True,
-        data=lambda w, s: {"epsilon": "0.1", "by1": "sex", "action": "plan"}),
+        "POST", lambda w, s: f"/analytics/releases/{_release(w, s)}/dp/", "assessment.analyse", 422, scoped=True,
+        data=lambda w, s: {"epsilon": "0", "by1": "sex", "action": "plan"}),  # refused ε: no OpenDP run (slow)
     # -- end of analytics app --
 }
 

@@ -83,6 +83,7 @@ def release_check(*, user, release: StatRelease) -> dict[str, Any]:
     A failing check stores the report (with every problem) and raises; the release stays a draft.
     """
     require(user, CAPABILITY, action="release.check", object_type="release", object_ref=release.ref)
+    release.refresh_from_db()
     if release.state == ReleaseState.PUBLISHED:
         exc = LanternError("a published release cannot be checked again; make a new release", record=release.ref)
         _refuse(user, "release.check", release, exc)
@@ -117,6 +118,7 @@ def release_publish(*, user, release: StatRelease) -> StatRelease:
     exactly the cells that were checked.
     """
     require(user, CAPABILITY, action="release.publish", object_type="release", object_ref=release.ref)
+    release.refresh_from_db()
     if release.state != ReleaseState.CHECKED:
         exc = LanternError(f"only a checked release can be published (this one is {release.state}): run the "
                            "disclosure check first", record=release.ref)
@@ -161,6 +163,17 @@ def release_publish(*, user, release: StatRelease) -> StatRelease:
     return locked
 
 
+def _open_for_queries(user, action: str, release: StatRelease) -> None:
+    if release.state == ReleaseState.PUBLISHED:
+        exc = LanternError("a published release is immutable: no more queries may spend its budget", record=release.ref)
+        _refuse(user, action, release, exc)
+        raise exc
+    if release.dp_budget is None:
+        exc = LanternError("this release has no privacy budget", field="epsilon", record=release.ref)
+        _refuse(user, action, release, exc)
+        raise exc
+
+
 def _epsilon(value: Any) -> float:
     try:
         eps = float(value)
@@ -172,6 +185,7 @@ def _epsilon(value: Any) -> float:
 def dp_query_plan(*, user, release: StatRelease, epsilon: Any, by: list[str], where: str) -> dict[str, Any]:
     """What a DP query would spend and how accurate it would be — before anything is spent."""
     require(user, CAPABILITY, action="dp.plan", object_type="release", object_ref=release.ref)
+    _open_for_queries(user, "dp.plan", release)
     ledger = DatabaseLedger(user.agency_id, user)
     query = compute.dp_plan(user=user, release=release, ledger=ledger, epsilon=_epsilon(epsilon), by=by, where=where)
     plan = query.summary()
@@ -187,7 +201,19 @@ def dp_query_run(*, user, release: StatRelease, epsilon: Any, by: list[str], whe
     from lantern.statistics.dp import BudgetExceeded
 
     require(user, CAPABILITY, action="dp.query", object_type="release", object_ref=release.ref)
+    _open_for_queries(user, "dp.query", release)
     ledger = DatabaseLedger(user.agency_id, user)
+    eps = _epsilon(epsilon)
+    if math.isfinite(eps) and eps > 0:
+        try:  # refuse early without planning (the charge below re-checks atomically)
+            remaining = ledger.remaining(release.ref)
+            if eps > remaining + 1e-12:
+                ledger.charge(release.ref, eps, "refused before planning")
+        except LanternError as exc:
+            audit_record(actor=user, action="dp.query", object_type="release", object_ref=release.ref,
+                         outcome=Outcome.DENIED if isinstance(exc, BudgetExceeded) else Outcome.INVALID,
+                         detail=f"epsilon={eps:g}")
+            raise
     query = compute.dp_plan(user=user, release=release, ledger=ledger, epsilon=_epsilon(epsilon), by=by, where=where)
     try:
         with transaction.atomic():
