@@ -47,12 +47,12 @@ averaging. R package (HRDAG; used for Kosovo, Syria, Guatemala).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
-from scipy.special import gammaln, logsumexp
+from scipy.special import gammaln
 
 from lantern.errors import ValidationError
 
@@ -173,6 +173,7 @@ class DGAResult:
     delta: float
     prior_n: str
     tail_mass: float                 # posterior mass in the last tenth of the grid
+    _rows: dict = field(default_factory=dict, repr=False)
 
     @property
     def model_probs(self) -> np.ndarray:
@@ -180,7 +181,14 @@ class DGAResult:
 
     def row(self, g: int) -> np.ndarray:
         """Posterior of N under graph ``g`` alone (normalised)."""
+        hit = self._rows.get(g)
+        if hit is not None:
+            return hit
         return np.exp(self.families[g] @ self.comp + self.base - self.log_z[g])
+
+    def cache_row(self, g: int) -> None:
+        """Keep graph ``g``'s posterior (for repeated summaries of the same graph)."""
+        self._rows[g] = self.row(g)
 
     def _w(self, row: int | None) -> np.ndarray:
         return self.posterior_n if row is None else self.row(row)
@@ -259,11 +267,23 @@ def bma_posterior(
     base = gammaln(N + 1) - gammaln(y + 1).sum() - gammaln(n0 + 1)
     if prior_n == "inverse":
         base = base - np.log(N)
-    log_z = np.concatenate([logsumexp(fam[a:a + chunk] @ comp + base, axis=1)
-                            for a in range(0, len(graphs), chunk)])
-    log_total = float(logsumexp(log_z))
+    # one pass over chunks of graphs: exponentiate each chunk relative to its own maximum and keep
+    # the running sum of the averaged posterior relative to the largest maximum seen so far
+    log_z = np.empty(len(graphs))
     post = np.zeros(len(n0))
+    ref = -np.inf
     for a in range(0, len(graphs), chunk):
-        post += np.exp(fam[a:a + chunk] @ comp + base - log_total).sum(axis=0)
+        L = fam[a:a + chunk] @ comp + base
+        cm = float(L.max())
+        E = np.exp(L - cm)
+        with np.errstate(divide="ignore"):  # a graph with no mass at all gets log 0 = -inf
+            log_z[a:a + chunk] = cm + np.log(E.sum(axis=1))
+        if cm > ref:
+            post *= np.exp(ref - cm)
+            ref = cm
+        post += E.sum(axis=0) * np.exp(cm - ref)
+    total = post.sum()
+    log_total = float(ref + np.log(total))
+    post /= total
     tail = float(post[int(0.9 * len(post)):].sum())
     return DGAResult(graphs, n0, N, fam, comp, base, log_z, log_total, post, delta, prior_n, tail)

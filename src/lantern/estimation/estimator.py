@@ -505,6 +505,7 @@ class MSE:
         for k in order[:25]:
             g = r.graphs[k]
             m = g.terms()
+            r.cache_row(int(k))
             med = r.quantile(0.5, row=int(k))
             candidates.append(CandidateModel(model_string(m, table.lists), model_label(m, table.lists),
                                              med, float(probs[k]), "posterior probability"))
