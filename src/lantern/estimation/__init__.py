@@ -4,7 +4,8 @@ Poisson log-linear models on capture histories (2 to 10 lists), with the extende
 likelihood treatment of lists that share nobody, the Fienberg-Rinaldo existence check, model choice
 by the stepwise method of Chan, Silverman & Vincent (2021), by BIC/AIC over hierarchical models
 (Silverman, Chan & Vincent 2024), a fixed model or main effects, Bayesian thresholding (Silverman
-2020), and log-normal, profile-likelihood, BCa-bootstrap and posterior intervals.
+2020), latent classes (LCMCR), Bayesian model averaging over decomposable graphs (Madigan & York
+1997, dga), and log-normal, profile-likelihood, BCa-bootstrap and posterior intervals.
 
 Start with :class:`MSE` and :func:`read_table`; see ``docs/estimation.md``.
 """
