@@ -172,3 +172,9 @@ def test_route_figures_are_served_offline_in_three_formats(signed_in, data):
 def test_a_page_without_data_says_so(signed_in):
     r = signed_in.get("/analytics/counts/?measure=persons&by1=period")
     assert r.status_code == 422 and "no assessments yet" in r.content.decode()
+
+
+def test_pages_in_romanian(signed_in, data):
+    signed_in.cookies["django_language"] = "ro"
+    page = signed_in.get("/analytics/counts/?measure=persons&by1=period").content.decode()
+    assert "Numărători" in page and "Calculat după versiunea 1.0 a standardului de date" in page
