@@ -196,3 +196,31 @@ def test_toolkit_pdf_cached(client, settings, pdf_cache, monkeypatch):
     r = client.get("/toolkit/lantern-toolkit-ro.pdf")
     assert b"".join(r.streaming_content) == body
     assert client.get("/toolkit/lantern-toolkit-xx.pdf").status_code == 404
+
+
+def test_screening_refused_is_a_warning_not_a_failure(client, caseworker, risky_subject, monkeypatch):
+    from lantern.errors import LanternError
+
+    def refuse(assessment, **kw):
+        raise LanternError("standard version 0.9 is not known", field="standard_version", record=assessment.ref)
+
+    monkeypatch.setattr("lantern.platform.interventions.templatetags.interventions.explain", refuse)
+    client.force_login(caseworker)
+    r = client.get(f"/assessments/{risky_subject.assessments.first().ref}/")
+    assert r.status_code == 200
+    assert b"The screening could not run on this interview" in r.content and b"0.9 is not known" in r.content
+    assert b"Where each point comes from" not in r.content
+
+
+def test_other_agency_plan_page_like_missing(client, caseworker, other_caseworker, make_subject):
+    import re
+
+    theirs = make_subject(other_caseworker)
+    client.force_login(caseworker)
+    a, b = client.get(f"/subjects/{theirs.ref}/plan/"), client.get("/subjects/S-ZZZZZZZZZZ/plan/")
+
+    def strip(html):
+        return re.sub(rb'(X-CSRFToken": "|csrfmiddlewaretoken" value="|name="next" type="hidden" value=")[^"]+', b"",
+                      html)
+
+    assert a.status_code == b.status_code == 404 and strip(a.content) == strip(b.content)
