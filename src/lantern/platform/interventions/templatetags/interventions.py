@@ -7,7 +7,7 @@ from django import template
 
 from lantern.errors import LanternError
 from lantern.platform.interventions import selectors
-from lantern.platform.interventions.catalogue import explain, lang_of
+from lantern.platform.interventions.catalogue import LEVEL_LABELS, explain, lang_of
 from lantern.platform.roles import has_capability
 
 register = template.Library()
@@ -38,3 +38,9 @@ def plan_summary(context, subject):
         break
     return {"subject": subject, "latest": latest,
             "counts": selectors.plan_summary(user=request.user, subject=subject)}
+
+
+@register.filter
+def risk_level(code):
+    """The risk level's label in the active language: ``{{ s.risk_level|risk_level }}``."""
+    return LEVEL_LABELS.get(code, code)
