@@ -166,3 +166,18 @@ def test_explanation_traceable_and_bilingual(caseworker, make_subject, flat_row,
     assert [s["id"] for s in en["suggestions"]] == [s["id"] for s in ro["suggestions"]]
     assert en["suggestions"][0]["label"] != ro["suggestions"][0]["label"]
     assert any(ch in "".join(s["label"] for s in ro["suggestions"]) for ch in "ăâîșțĂÂÎȘȚ")
+
+
+def test_presumed_victim_shows_deciding_indicators_and_urgent_help(caseworker, flat_row, std, client):
+    inds = [c.name for c in std.assessment_columns() if c.kind == "indicator"]
+    subject = case_services.subject_create(user=caseworker)
+    a = case_services.assessment_create(user=caseworker, subject=subject, data=flat_row(**{i: 1 for i in inds}))
+    e = explain(a, lang="en")
+    assert e["presumed_victim"] and e["risk_level"] == "urgent" and e["deciding_indicators"]
+    assert all(d["label"] for d in e["deciding_indicators"])
+    assert e["suggestions"][0]["urgency"] == "immediate"
+    assert e["suggestions"][0]["due_date"] == TODAY.isoformat()  # immediate → due today
+    client.force_login(caseworker)
+    html = client.get(f"/assessments/{a.ref}/").content.decode()
+    assert "Indicators that decided the presumed-victim outcome" in html
+    assert e["deciding_indicators"][0]["label"] in html
