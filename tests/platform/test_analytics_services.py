@@ -87,6 +87,20 @@ def test_published_release_is_immutable(analyst, data):
     assert StatRelease.objects.get(pk=release.pk).title == "Q"
 
 
+def test_eurostat_release_carries_the_crim_thb_file(analyst, data):
+    spec = {"tables": [{"id": "thb", "measure": "registered_victims", "population": "all",
+                        "by": ["period", "country", "sex"]}]}
+    release = services.release_create(user=analyst, title="thb", spec=spec)
+    services.release_check(user=analyst, release=release)
+    release = services.release_publish(user=analyst, release=release)
+    crim = bytes(release.files.get(fmt="crim_thb").content).decode()
+    header, *rows = list(csv.reader(io.StringIO(crim)))
+    assert header[:4] == ["freq", "unit", "leg_stat", "sex"] and rows
+    assert {r[header.index("geo")] for r in rows} == {"RO"}
+    values = [int(r[header.index("OBS_VALUE")]) for r in rows if r[header.index("OBS_VALUE")]]
+    assert not [v for v in values if 0 < v < 11]
+
+
 def test_publish_refused_when_the_data_changed_since_the_check(analyst, caseworker, data):
     release = services.release_create(user=analyst, title="Q", spec=SPEC)
     services.release_check(user=analyst, release=release)
@@ -146,3 +160,7 @@ def test_dp_query_shows_accuracy_before_spending_and_refuses_past_the_budget(ana
     with pytest.raises(LanternError) as err:
         services.dp_query_plan(user=analyst, release=release, epsilon="abc", by=["citizenship"], where="x")
     assert {p.field for p in err.value.problems} == {"by", "where", "epsilon"}
+    services.release_check(user=analyst, release=release)
+    release = services.release_publish(user=analyst, release=release)  # the DP answers are published with it
+    dp_rows = list(csv.DictReader(io.StringIO(bytes(release.files.get(fmt="dp").content).decode())))
+    assert len(dp_rows) == len(charge.result) and {r["epsilon"] for r in dp_rows} == {"0.3"}

@@ -146,6 +146,7 @@ def release_publish(*, user, release: StatRelease) -> StatRelease:
         files = [(p.suffix.lstrip("."), p.name, p.read_bytes()) for p in written]
     finally:
         shutil.rmtree(out, ignore_errors=True)
+    files += _extra_files(release, core.tables)
     with transaction.atomic():
         locked = StatRelease.objects.select_for_update().get(pk=release.pk)
         if locked.state != ReleaseState.CHECKED or locked.fingerprint != core.fingerprint:
@@ -172,6 +173,33 @@ def _open_for_queries(user, action: str, release: StatRelease) -> None:
         exc = LanternError("this release has no privacy budget", field="epsilon", record=release.ref)
         _refuse(user, action, release, exc)
         raise exc
+
+
+def _extra_files(release: StatRelease, tables) -> list[tuple[str, str, bytes]]:
+    """Eurostat's crim_thb layout when tables fit it, and the release's DP answers when it has any."""
+    import csv
+    import io
+
+    from lantern.statistics.export import crim_thb_frame
+
+    extra = []
+    try:
+        frame = crim_thb_frame(tables)
+    except LanternError:
+        frame = None
+    if frame is not None:
+        extra.append(("crim_thb", f"{release.ref}.crim_thb.csv", frame.to_csv(index=False).encode()))
+    charges = list(PrivacyCharge.objects.filter(release=release).order_by("charged_at", "id"))
+    if charges:
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(["query", "epsilon", "ci_half_width_95", "group", "noisy_count"])
+        for c in charges:
+            for row in c.result or []:
+                group = "; ".join(f"{k}={v}" for k, v in row.items() if k not in ("count", "ci_half_width"))
+                writer.writerow([c.query, c.epsilon, c.accuracy, group or "total", row.get("count")])
+        extra.append(("dp", f"{release.ref}.dp.csv", buf.getvalue().encode()))
+    return extra
 
 
 def _epsilon(value: Any) -> float:

@@ -268,7 +268,8 @@ def release_download(request, ref, fmt):
     file = release.files.filter(fmt=fmt).first() if release.is_published else None
     if file is None:
         raise Http404("No such file")
-    types = {"csv": "text/csv; charset=utf-8", "json": "application/json",
+    types = {"csv": "text/csv; charset=utf-8", "json": "application/json", "crim_thb": "text/csv; charset=utf-8",
+             "dp": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
     response = HttpResponse(bytes(file.content), content_type=types.get(fmt, "application/octet-stream"))
     response["Content-Disposition"] = f'attachment; filename="{file.name}"'
