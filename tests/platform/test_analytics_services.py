@@ -164,3 +164,8 @@ def test_dp_query_shows_accuracy_before_spending_and_refuses_past_the_budget(ana
     release = services.release_publish(user=analyst, release=release)  # the DP answers are published with it
     dp_rows = list(csv.DictReader(io.StringIO(bytes(release.files.get(fmt="dp").content).decode())))
     assert len(dp_rows) == len(charge.result) and {r["epsilon"] for r in dp_rows} == {"0.3"}
+
+
+def test_reports_are_stored_as_strict_json():
+    safe = services._json_safe({"tables": [{"min_interval_width": float("inf"), "w": float("nan"), "n": 3}]})
+    assert safe == {"tables": [{"min_interval_width": None, "w": None, "n": 3}]}

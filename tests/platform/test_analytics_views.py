@@ -178,3 +178,10 @@ def test_pages_in_romanian(signed_in, data):
     signed_in.cookies["django_language"] = "ro"
     page = signed_in.get("/analytics/counts/?measure=persons&by1=period").content.decode()
     assert "Numărători" in page and "Calculat după versiunea 1.0 a standardului de date" in page
+
+
+def test_pages_of_an_agency_without_data(signed_in):
+    assert signed_in.get("/analytics/routes/").status_code == 200
+    assert signed_in.get("/analytics/routes/flowmap/png/").content[:4] == b"\x89PNG"
+    r = signed_in.get("/analytics/sources/")
+    assert r.status_code == 422 and "no subjects yet" in r.content.decode()

@@ -34,6 +34,17 @@ from lantern.platform.cases.selectors import require
 CAPABILITY = "assessment.analyse"
 
 
+def _json_safe(value: Any) -> Any:
+    """A report as strict JSON: an unbounded audited interval (∞) or a NaN becomes ``None``."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def _refuse(user, action: str, release: StatRelease | None, exc: LanternError) -> None:
     audit_record(actor=user, action=action, object_type="release", object_ref=release.ref if release else "",
                  outcome=Outcome.INVALID, detail=f"problems={len(exc.problems)}")
@@ -97,7 +108,7 @@ def release_check(*, user, release: StatRelease) -> dict[str, Any]:
         report = core.report
     with transaction.atomic():
         release = StatRelease.objects.select_for_update().get(pk=release.pk)
-        release.report = report.as_dict() if report is not None else None
+        release.report = _json_safe(report.as_dict()) if report is not None else None
         release.checked_at = timezone.now()
         release.checked_by = user
         release.state = ReleaseState.DRAFT if failure else ReleaseState.CHECKED
@@ -154,7 +165,7 @@ def release_publish(*, user, release: StatRelease) -> StatRelease:
         for fmt, name, content in files:
             ReleaseFile.objects.create(release=locked, fmt=fmt, name=name, content=content,
                                        sha256=hashlib.sha256(content).hexdigest())
-        locked.report = core.report.as_dict() if core.report else locked.report
+        locked.report = _json_safe(core.report.as_dict()) if core.report else locked.report
         locked.state = ReleaseState.PUBLISHED
         locked.published_at = timezone.now()
         locked.published_by = user
