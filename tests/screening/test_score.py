@@ -128,6 +128,12 @@ def test_explanations_in_romanian(spec, std, world):
     ro = screen_assessment(row, standard=std, lang="ro")
     assert any("presupusă victimă" in r for r in ro.level_reasons)
     assert ro.vulnerable_reasons[0] == "presupusă victimă"
+    # no English code leaks into the Romanian text: grades, lists, dimensions and levels are translated
+    text = " ".join([c.label for c in ro.contributions] + list(ro.level_reasons))
+    for code in ("strong", "medium", "weak", "adult_labour", "child_labour", "urgent_band", "'high'",
+                 "coercion_at_destination", "exploitative_conditions"):
+        assert code not in text, code
+    assert "„urgent”" in text or "„ridicat”" in text
 
 
 def test_batch_accepts_pandas(spec, std, world):

@@ -179,3 +179,22 @@ def test_cli_validate_exit_codes(draft, capsys):
     assert bad.value.code == 2
     err = capsys.readouterr().err
     assert "factors.yaml / individual.minor" in err and "duplicate" in err
+
+
+def test_label_cut_at_an_unquoted_comma_is_reported(draft, tmp_path):
+    # `{en: Land, sea and air, ro: ...}` parses as en="Land" plus a stray key "sea and air": the
+    # English label silently loses its end. validate must name the item and the stray key.
+    path = draft / "code_lists.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('{en: "Land — road (car, bus, lorry)"', "{en: Land — road (car, bus, lorry)", 1)
+    path.write_text(text, encoding="utf-8")
+    problems = validate(draft)
+    assert _find(problems, record="leg_mode.land_road", field="labels.lorry)", text="not a label language")
+
+
+def test_stray_label_key_in_another_document_is_reported(draft):
+    doc = read(draft, "interventions")
+    first = next(v for v in doc.values() if isinstance(v, list) and v and isinstance(v[0], dict) and "labels" in v[0])
+    first[0]["labels"]["literacy and information"] = None
+    write(draft, "interventions", doc)
+    assert _find(validate(draft), field="labels.literacy and information", text="not a label language")

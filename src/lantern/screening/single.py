@@ -309,7 +309,9 @@ def _explain(spec: ScreeningSpec, assessment: Mapping[str, Any], answers: dict[s
         for h, b, v in ind_rows:
             pts = v * k_ind
             note = "" if abs(pts - b) < 1e-9 else msg["scaled_ind"].format(b=b, d=dim_cap, i=ind_cap)
-            contribs.append(Contribution(h.id, "indicator", f"{h.label} ({h.grade}, {LISTS[li]})", b, pts, note))
+            contribs.append(Contribution(h.id, "indicator",
+                                         f"{h.label} ({spec.term(h.grade, lang)}, {spec.term(LISTS[li], lang)})",
+                                         b, pts, note))
         ind_pts = ind_total * k_ind
         risk_rows = [(f, spec.factor_points(f)) for f in spec.factors if f.kind == "risk" and answers[f.id] == 1]
         prot_rows = [(f, -spec.factor_points(f)) for f in spec.factors if f.kind == "protective" and answers[f.id] == 1]
@@ -335,14 +337,15 @@ def _explain(spec: ScreeningSpec, assessment: Mapping[str, Any], answers: dict[s
 
     level = spec.level_for(score)
     names = spec.level_names
-    level_reasons = [msg["band"].format(s=score, lv=level)]
+    level_reasons = [msg["band"].format(s=score, lv=spec.term(level, lang))]
     for floor in sc.get("level_floors") or []:
         when = str(floor["when"])
         hit = pv if when == "presumed_victim" else next(d.present for d in dims if d.id == when.split(":", 1)[1])
         if hit and names.index(floor["level"]) > names.index(level):
             level = floor["level"]
-            why = msg["pv"] if when == "presumed_victim" else msg["dim"].format(d=when.split(":", 1)[1])
-            level_reasons.append(msg["raised"].format(lv=level, why=why))
+            why = (msg["pv"] if when == "presumed_victim"
+                   else msg["dim"].format(d=spec.term(when.split(":", 1)[1], lang)))
+            level_reasons.append(msg["raised"].format(lv=spec.term(level, lang), why=why))
 
     vr = spec.vulnerable_rule
     vreasons = []

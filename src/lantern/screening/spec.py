@@ -107,6 +107,12 @@ class ScreeningSpec:
     rule: dict[str, Any]
     vulnerable_rule: dict[str, Any]
     protected: tuple[str, ...]
+    # labels of the codes an explanation names (grades, indicator lists, dimensions, levels): code -> {lang: text}
+    terms: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def term(self, code: str, lang: str) -> str:
+        """The label of a grade, list, dimension or level in ``lang`` (the code itself when none is known)."""
+        return self.terms.get(code, {}).get(lang) or code
 
     # derived -----------------------------------------------------------------------------------
     @property
@@ -295,7 +301,27 @@ def build_spec(std: Any) -> ScreeningSpec:
         rule=rule,
         vulnerable_rule=vulnerable,
         protected=protected,
+        terms=_terms(std, scoring),
     )
+
+
+def _terms(std: Any, scoring: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Labels for the codes an explanation names, from the standard's code lists and ``scoring.yaml``."""
+    terms: dict[str, dict[str, str]] = {}
+    code_list = getattr(std, "code_list", None)
+    for name in ("grade", "indicator_list"):
+        try:
+            items = code_list(name) if callable(code_list) else []
+        except Exception:  # a standard without that list: codes stay as they are
+            items = []
+        for code in items:
+            terms[str(_get(code, "id"))] = _label(code)
+    for dim in _as_list(_get(std, "dimensions")):
+        terms[str(_get(dim, "id"))] = _label(dim)
+    for row in scoring.get("levels") or []:
+        if isinstance(row.get("labels"), Mapping):
+            terms[str(row["level"])] = dict(row["labels"])
+    return terms
 
 
 def _definition_rule(std: Any, ident: str) -> dict[str, Any]:

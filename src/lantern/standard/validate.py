@@ -55,6 +55,29 @@ def _labels_ok(c: _Collector, file: str, item: str, raw: Any, key: str = "labels
         value = labels.get(lang)
         if not isinstance(value, str) or not value.strip():
             c.add(file, item, f"{key}.{lang}", f"missing or empty {lang} text")
+    _label_keys_ok(c, file, item, labels, key)
+
+
+def _label_keys_ok(c: _Collector, file: str, item: str, labels: dict, key: str) -> None:
+    """A key that is not a language is almost always text cut at an unquoted comma in a flow mapping."""
+    for extra in set(labels) - set(LABEL_LANGUAGES):
+        c.add(file, item, f"{key}.{extra}",
+              f"'{extra}' is not a label language ({', '.join(LABEL_LANGUAGES)}); "
+              "quote text that contains a comma in a {en: ..., ro: ...} mapping")
+
+
+def _check_label_keys(c: _Collector, file: str, node: Any, path: list[str]) -> None:
+    """Walk a document and check every ``labels`` mapping's keys (other documents have no fixed schema)."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "labels" and isinstance(v, dict):
+                item = str(node.get("id") or "/".join(path) or file)
+                _label_keys_ok(c, file, item, v, "labels")
+            else:
+                _check_label_keys(c, file, v, [*path, str(k)])
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            _check_label_keys(c, file, v, [*path, str(i)])
 
 
 def _common_ok(c: _Collector, file: str, raw: dict, *, inherit_source: bool = False,
@@ -185,6 +208,7 @@ def validate(path: str | Path | None = None, *, version: str | None = None) -> l
         if name not in REQUIRED_FILES:
             guard(f"{name}.yaml", lambda doc=doc, name=name: _check_refs(c, f"{name}.yaml", doc, known, path=[]),
                   None)
+            guard(f"{name}.yaml", lambda doc=doc, name=name: _check_label_keys(c, f"{name}.yaml", doc, []), None)
     return c.problems
 
 
