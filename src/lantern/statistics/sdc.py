@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -219,7 +220,6 @@ def audit_suppression(
     ndarray, shape (n_suppressed, 2)
         ``[lo, hi]`` per suppressed cell in ``np.flatnonzero(suppressed)`` order (``hi`` may be inf).
     """
-    from scipy.optimize import linprog
     from scipy.sparse import coo_matrix
 
     flat_counts = counts.ravel().astype(float)
@@ -266,18 +266,80 @@ def audit_suppression(
         sub_b = b_eq[sub_rows]
         sub_bounds = [bounds[m] for m in members]
         position = {int(m): k for k, m in enumerate(members)}
-        for i in todo[comp[todo] == label]:
-            k = position[int(i)]
-            if sub_rows.size == 0:  # bound only by what the display says
-                lo_b, hi_b = sub_bounds[k]
+        cells = todo[comp[todo] == label]
+        if sub_rows.size == 0:  # bound only by what the display says
+            for i in cells:
+                lo_b, hi_b = sub_bounds[position[int(i)]]
                 out[i] = (lo_b, np.inf if hi_b is None else hi_b)
-                continue
-            c = np.zeros(members.size)
-            c[k] = 1.0
-            lo = linprog(c, A_eq=sub, b_eq=sub_b, bounds=sub_bounds, method="highs")
-            hi = linprog(-c, A_eq=sub, b_eq=sub_b, bounds=sub_bounds, method="highs")
-            out[i, 0] = lo.fun if lo.status == 0 else -np.inf
-            out[i, 1] = -hi.fun if hi.status == 0 else np.inf
+            continue
+        out[cells] = _lp_ranges(sub, sub_b, sub_bounds, [position[int(i)] for i in cells])
+    return out
+
+
+def _lp_ranges(a_eq: Any, b_eq: np.ndarray, bounds: Sequence[tuple[float, float | None]], targets: list[int]) -> np.ndarray:
+    """Min and max of each target variable subject to ``a_eq x = b_eq`` and the bounds.
+
+    Uses one HiGHS model (``highspy``) and only changes the objective between solves, so each solve
+    starts from the previous basis; falls back to scipy's ``linprog`` (same solver, rebuilt each time)
+    when highspy is not installed. Returns ``[lo, hi]`` per target (``-inf``/``inf`` if unbounded).
+    """
+    n = len(bounds)
+    out = np.full((len(targets), 2), np.nan)
+    try:
+        import highspy
+    except ImportError:  # pragma: no cover - highspy is a declared dependency
+        highspy = None  # type: ignore[assignment]
+    if highspy is None:
+        from scipy.optimize import linprog
+
+        for j, k in enumerate(targets):
+            objective = np.zeros(n)
+            objective[k] = 1.0
+            lo = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+            hi = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+            out[j] = (lo.fun if lo.status == 0 else -np.inf, -hi.fun if hi.status == 0 else np.inf)
+        return out
+    inf = highspy.kHighsInf
+    csc = a_eq.tocsc()
+    model = highspy.HighsLp()
+    model.num_col_ = n
+    model.num_row_ = csc.shape[0]
+    model.col_cost_ = np.zeros(n)
+    model.col_lower_ = np.array([b[0] for b in bounds], dtype=float)
+    model.col_upper_ = np.array([inf if b[1] is None else b[1] for b in bounds], dtype=float)
+    model.row_lower_ = np.asarray(b_eq, dtype=float)
+    model.row_upper_ = np.asarray(b_eq, dtype=float)
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_ = csc.indptr.astype(np.int32)
+    model.a_matrix_.index_ = csc.indices.astype(np.int32)
+    model.a_matrix_.value_ = csc.data.astype(float)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(model)
+    optimal = highspy.HighsModelStatus.kOptimal
+    # the true table is always feasible, so "unbounded or infeasible" means unbounded
+    unbounded = {highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible}
+    previous = None
+    for j, k in enumerate(targets):
+        if previous is not None:
+            h.changeColCost(previous, 0.0)
+        h.changeColCost(int(k), 1.0)
+        previous = int(k)
+        for col, sense in ((0, highspy.ObjSense.kMinimize), (1, highspy.ObjSense.kMaximize)):
+            h.changeObjectiveSense(sense)
+            h.run()
+            status = h.getModelStatus()
+            if status == optimal:
+                out[j, col] = h.getInfo().objective_function_value
+            elif status in unbounded:
+                out[j, col] = -np.inf if col == 0 else np.inf
+            else:  # the solver stopped for another reason: solve this one again from scratch with scipy
+                from scipy.optimize import linprog
+
+                objective = np.zeros(n)
+                objective[k] = 1.0 if col == 0 else -1.0
+                res = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+                out[j, col] = (res.fun if col == 0 else -res.fun) if res.status == 0 else (-np.inf if col == 0 else np.inf)
     return out
 
 
@@ -467,7 +529,6 @@ def audit_joint(
     (whose intervals are those of the single-table audit) are skipped and left NaN. ``only`` (one
     boolean mask per table) limits the LPs to those cells.
     """
-    from scipy.optimize import linprog
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
@@ -532,18 +593,13 @@ def audit_joint(
             continue  # no link in this group: the same system as the single-table audit (NaN = not redone)
         sub, sub_b = a_eq[sub_rows][:, members], b_eq[sub_rows]
         sub_bounds = [bounds[m] for m in members]
-        for k, var in enumerate(members):
-            if wanted is not None and int(var) not in wanted:
-                continue
-            if sub_rows.size == 0:
+        ks = [k for k, var in enumerate(members) if wanted is None or int(var) in wanted]
+        if sub_rows.size == 0:
+            for k in ks:
                 lo_b, hi_b = sub_bounds[k]
-                result[var] = (lo_b, np.inf if hi_b is None else hi_b)
-                continue
-            objective = np.zeros(members.size)
-            objective[k] = 1.0
-            lo = linprog(objective, A_eq=sub, b_eq=sub_b, bounds=sub_bounds, method="highs")
-            hi = linprog(-objective, A_eq=sub, b_eq=sub_b, bounds=sub_bounds, method="highs")
-            result[var] = (lo.fun if lo.status == 0 else -np.inf, -hi.fun if hi.status == 0 else np.inf)
+                result[members[k]] = (lo_b, np.inf if hi_b is None else hi_b)
+            continue
+        result[members[ks]] = _lp_ranges(sub, sub_b, sub_bounds, ks)
     for t, (_counts, supp, _prim) in enumerate(parts):
         idx = [var_of[(t, int(c))] for c in np.flatnonzero(supp.ravel())]
         out[t] = result[idx].reshape(-1, 2)
