@@ -8,10 +8,12 @@ Three rules, applied to every published table (see ``docs/statistics.md``):
    row, column or any other line of the table could be recovered by subtraction. Further cells are
    suppressed (shown as ``"x"``) until an attacker who knows every published cell and every margin,
    and that a primary cell lies in 1 .. ``threshold - 1``, can only bound each suppressed cell to an
-   interval at least ``protection`` wide. This is checked by linear programming
-   (:func:`audit_suppression`: for each suppressed cell, minimise and maximise its value subject to the
-   table's additivity constraints, with scipy's HiGHS solver) and the suppression is extended until the
-   audit passes.
+   interval at least ``protection`` wide (or, where the threshold display alone bounds a cell more
+   tightly, as wide as with every cell suppressed: :func:`required_widths`). This is checked by linear
+   programming (:func:`audit_suppression`: for each suppressed cell, minimise and maximise its value
+   subject to the table's additivity constraints, with the HiGHS solver) and the suppression is
+   extended until the audit passes. Linked tables (sharing margins) are audited together with
+   :func:`audit_joint` (see :func:`lantern.statistics.tables.harmonise_linked`).
 3. **Rounding.** Released cells are rounded to a multiple of ``rounding`` (5 by default); a non-zero
    cell never rounds to a value below the threshold (it goes to the first multiple at or above it), so
    no released figure lies in 1 .. ``threshold - 1``.
