@@ -169,3 +169,23 @@ def test_dp_query_shows_accuracy_before_spending_and_refuses_past_the_budget(ana
 def test_reports_are_stored_as_strict_json():
     safe = services._json_safe({"tables": [{"min_interval_width": float("inf"), "w": float("nan"), "n": 3}]})
     assert safe == {"tables": [{"min_interval_width": None, "w": None, "n": 3}]}
+
+
+def test_journeys_become_border_crossings_without_pseudonyms(analyst, caseworker, make_subject):
+    from lantern.platform.analytics import compute, selectors
+
+    dated = make_subject(caseworker, legs=[
+        {"country": "NP", "exit_date": "2025-01-10"},
+        {"country": "AE", "entry_date": "2025-01-10", "exit_date": "2025-02-01", "mode": "air"},
+        {"country": "RO", "entry_date": "2025-02-01", "mode": "air", "crossing_point": "Otopeni"},
+        {"country": "HU", "entry_date": "2025-06-01", "mode": "land_road"}])
+    make_subject(caseworker, legs=[{"country": "IN"}, {"country": "RO"}])  # no date anywhere: left out
+    legs, undated = selectors.journey_legs(user=analyst)
+    assert undated == 1
+    assert legs[["from_country", "to_country"]].values.tolist() == [["NP", "AE"], ["AE", "RO"], ["RO", "HU"]]
+    assert str(legs["entry_date"].iloc[0]) == "2025-01-10" and legs["intra_eu"].tolist() == [False, False, True]
+    assert dated.ref not in legs.astype(str).to_string()
+    result = compute.routes(user=analyst)
+    (person,) = result.summary.persons.to_dict("records")
+    assert (person["origin"], person["transit"], person["entry"], person["onward"]) == ("NP", "AE", "RO", "HU")
+    assert person["corridor"] == "NP → AE → RO → HU"

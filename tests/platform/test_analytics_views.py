@@ -105,6 +105,8 @@ def test_release_workflow_through_the_web(signed_in, data):
     signed_in.post(url + "publish/")
     release.refresh_from_db()
     assert release.state == ReleaseState.PUBLISHED
+    page = signed_in.get(url).content.decode()
+    assert "<h2>composed</h2>" in page and "&lt;11" in page  # the published table on the release page
     csv = signed_in.get(url + "files/csv/")
     assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
     xlsx = signed_in.get(url + "files/xlsx/")

@@ -223,10 +223,30 @@ def _release_context(request, release, **extra):
     spent = sum(c.epsilon for c in charges)
     files = list(release.files.only("id", "fmt", "name", "sha256")) if release.is_published else []
     return {"release": release, "report": release.report, "charges": charges, "spent": spent,
+            "published_tables": _published_tables(release) if release.is_published else [],
             "remaining": (release.dp_budget - spent) if release.dp_budget is not None else None,
             "files": files, "spec_yaml": _yaml(release.spec), "dp_variables": list(compute.DP_VARIABLES),
             "dp_filters": compute.DP_FILTERS, "can_check": release.state != ReleaseState.PUBLISHED,
             "can_publish": release.state == ReleaseState.CHECKED, **extra}
+
+
+def _published_tables(release) -> list[dict]:
+    """The published CSV of a release, table by table, as a reader sees it (``display``)."""
+    import csv
+    import io
+
+    file = release.files.filter(fmt="csv").only("content").first()
+    if file is None:
+        return []
+    fixed = {"table_id", "measure", "value", "status", "display", "standard_version"}
+    tables: dict[str, dict] = {}
+    for row in csv.DictReader(io.StringIO(bytes(file.content).decode("utf-8"))):
+        t = tables.setdefault(row["table_id"], {"id": row["table_id"], "measure": row.get("measure", ""),
+                                                "dims": None, "rows": []})
+        if t["dims"] is None:
+            t["dims"] = [c for c in row if c not in fixed and row[c] != ""]
+        t["rows"].append([row[d] for d in t["dims"]] + [row["display"]])
+    return list(tables.values())
 
 
 @login_required
