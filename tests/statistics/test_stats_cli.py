@@ -92,3 +92,17 @@ def test_routes_and_sources_commands(tmp_path, capsys):
     code, text = run(["stats", "sources", "--data", str(tmp_path / "sim"), "--report", str(tmp_path / "s.html")], capsys)
     assert code == 0, text
     assert "ngo" in (tmp_path / "s.html").read_text()
+
+
+def test_rates_on_a_fully_suppressed_table(tmp_path, capsys):
+    table = tmp_path / "t.csv"
+    table.write_text(
+        "table_id,period,country,sex,measure,value,status,display,standard_version\n"
+        "t,2025,RO,,vulnerable,,primary,<11,1.0\nt,2025,TOTAL,,vulnerable,,primary,<11,1.0\n"
+    )
+    den = tmp_path / "d.csv"
+    den.write_text("geo,citizen,time,value\nRO,TOTAL,2025,100\n")
+    code, text = run(["stats", "rates", "--table", str(table), "--denominators", str(den), "--out", str(tmp_path / "r.csv")], capsys)
+    assert code == 0, text
+    rates = pd.read_csv(tmp_path / "r.csv")
+    assert rates["rate"].isna().all() and set(rates["rate_note"]) == {"count suppressed"}

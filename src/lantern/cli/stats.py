@@ -95,8 +95,9 @@ def rates(
     for tid, part in frame.groupby("table_id", sort=False):
         if table_id and tid != table_id:
             continue
-        part = part.dropna(axis=1, how="all")
-        dims = [c for c in part.columns if c not in ("table_id", "measure", "value", "status", "display", "standard_version")]
+        meta = ["table_id", "measure", "value", "status", "display", "standard_version"]
+        dims = [c for c in part.columns if c not in meta and part[c].notna().any()]
+        part = part[[*meta[:1], *dims, *meta[1:]]]
         if not set(dims) <= {"period", "country", "citizenship"} or "period" not in dims:
             continue
         results.append(compute_rates(part, den, per=per))
