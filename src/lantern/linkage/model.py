@@ -3,28 +3,32 @@
 One model links and deduplicates all lists at once (Splink ``link_and_dedupe``): every pair of
 records that shares a blocking key is scored, whether both records come from the same list or not.
 
-Comparisons (each has a null level and an "else" level; exact levels carry term-frequency
-adjustments so that a match on a rare name weighs more than a match on a common one):
+Comparisons (each has a null level and an "else" level):
 
-* **given name**, **family name**: exact (TF) · swapped with the other name field · similarity
-  ≥ high · same phonetic code (NYSIIS) · similarity ≥ low. Similarity is Jaro–Winkler on the
-  normalised names in plaintext, the Dice coefficient of the Bloom filters in encoded mode.
+* **given name**, **family name**: exact with the same citizenship (term-frequency adjusted with
+  the within-citizenship frequency, :func:`term_frequencies`) · exact, other citizenship ·
+  swapped with the other name field · similarity ≥ high · same phonetic code · swapped and similar
+  · similarity ≥ low. Similarity is Jaro–Winkler on the normalised names in plaintext, the Dice
+  coefficient of the Bloom filters in encoded mode.
 * **date of birth**: exact on a full date · exact on a placeholder (1 January) · day and month
   swapped · one digit apart (Levenshtein ≤ 1; encoded: Dice of positional-digit filters) · same
   year when one side is a placeholder · same year.
-* **sex**, **citizenship** (when present): exact (citizenship TF) · else.
+* **sex**, **citizenship** (when present): exact · else; agreement gets weight 0 (u := m) because
+  the names already carry it, disagreement counts against a match.
 * **extra columns** (e.g. addresses): exact (TF) · similarity ≥ high · ≥ low.
 
-Training is unsupervised: λ (the prior match probability) from deterministic rules with an
-assumed recall, *u* from random sampling, *m* by expectation maximisation in two sessions (blocked
-on date of birth, then on names), so every comparison is estimated once.
+Training is unsupervised (:func:`train_and_score`): λ from a deterministic rule with an assumed
+recall, *u* from random sampling, *m* by expectation maximisation in two sessions — names, sex,
+citizenship and extras within pairs sharing a date of birth; the date of birth within pairs
+sharing family name and citizenship, with *u* free for that session only — assembled into the
+scoring model by :func:`_assemble_model`.
 
 Assumptions and caveats
 -----------------------
 * Conditional independence of comparisons given match status (the Fellegi–Sunter assumption);
   names and phonetic codes are therefore put into the *same* comparison, not separate ones.
 * A pair that shares no blocking key is never scored; the recall of the blocking keys is measured
-  (:func:`lantern.linkage.evaluate.blocking_recall`), not assumed.
+  (:func:`lantern.linkage.clusters.blocking_recall`), not assumed.
 * EM can converge to a poor optimum when matches are very rare in the training blocks; the
   training blocks are chosen so that matches are a sizeable share of them.
 
