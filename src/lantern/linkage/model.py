@@ -7,8 +7,8 @@ Comparisons (each has a null level and an "else" level):
 
 * **given name**, **family name**: exact with the same citizenship (term-frequency adjusted with
   the within-citizenship frequency, :func:`term_frequencies`) · exact, other citizenship ·
-  swapped with the other name field · similarity ≥ high · same phonetic code · swapped and similar
-  · similarity ≥ low. Similarity is Jaro–Winkler on the normalised names in plaintext, the Dice
+  swapped with the other name field · similarity ≥ high · same phonetic code · same code of the
+  first part (middle names) · swapped and similar · similarity ≥ low. Similarity is Jaro–Winkler on the normalised names in plaintext, the Dice
   coefficient of the Bloom filters in encoded mode.
 * **date of birth**: exact on a full date · exact on a placeholder (1 January) · day and month
   swapped · one digit apart (Levenshtein ≤ 1; encoded: Dice of positional-digit filters) · same
@@ -123,6 +123,7 @@ def _name_comparison(spec: ModelSpec, engine: str, col: str, other: str, label: 
             {"sql_condition": f"{col}_l = {other}_r AND {other}_l = {col}_r", "label_for_charts": "swapped with the other name"},
             {"sql_condition": f"{sim} >= {hi}", "label_for_charts": f"similarity >= {hi}"},
             {"sql_condition": f"{col}_ph_l = {col}_ph_r", "label_for_charts": "same phonetic code"},
+            {"sql_condition": f"{col}_ph1_l = {col}_ph1_r", "label_for_charts": "same phonetic code of the first part"},
             {"sql_condition": f"({swap_a} >= {lo} AND {swap_b} >= {lo}) OR ({col}_ph_l = {other}_ph_r AND {other}_ph_l = {col}_ph_r)",
              "label_for_charts": "swapped with the other name, similar"},
             {"sql_condition": f"{sim} >= {lo}", "label_for_charts": f"similarity >= {lo}"},
