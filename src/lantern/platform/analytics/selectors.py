@@ -22,51 +22,39 @@ from lantern.platform.audit.models import Outcome
 from lantern.platform.audit.services import audit_record
 from lantern.platform.cases.models import Assessment, JourneyLeg, Subject
 from lantern.platform.cases.selectors import require
-from lantern.platform.cases.validation import flag_to_int
 
-CORE = ("sex", "age", "citizenship", "country_of_interview", "region", "legal_status", "education", "sector",
-        "exploitation_form")
 CAPABILITY = "assessment.analyse"
 _RELEASE_REF = re.compile(r"^R-[0-9A-Z]{6,16}$")
-
-
-def _values_rows(user) -> list[dict[str, Any]]:
-    fields = ("ref", "subject__ref", "standard_version", "interview_date", "indicators", "factors", *CORE)
-    return list(Assessment.objects.filter(agency_id=user.agency_id).order_by("interview_date", "id").values(*fields))
 
 
 def assessment_frame(*, user, purpose: str):
     """The agency's assessments in the flat assessment format (a Polars frame; ``None`` when there are none).
 
-    One query. ``purpose`` names the page in the audit row (``detail`` carries the number of rows only).
+    Reuses the platform's own flat export (``cases.selectors.assessment_rows_for_analysis`` and
+    ``cases.export.assessment_flat_row``, as ``GET /api/v1/assessments/export.csv``): one query.
+    ``purpose`` names the page in the audit row (``detail`` carries the number of rows only).
     """
     import polars as pl
 
+    from lantern.platform.cases.export import assessment_flat_row
+    from lantern.platform.cases.selectors import assessment_rows_for_analysis
+
     require(user, CAPABILITY, action="analytics.read", object_type="analytics", object_ref=purpose)
-    rows = _values_rows(user)
+    std = vocab.current()
+    schema = {}
+    for c in std.assessment_columns():
+        schema[c.name] = (pl.Date if c.name == "interview_date" else
+                          pl.Int64 if c.name == "age" or c.kind in ("indicator", "factor") else pl.String)
+    rows = []
+    for a in assessment_rows_for_analysis(user=user).order_by("interview_date", "id").iterator(chunk_size=2000):
+        flat = assessment_flat_row(a)
+        flat["interview_date"] = a.interview_date
+        rows.append({c: flat.get(c) for c in schema})
     audit_record(actor=user, action="analytics.read", object_type="analytics", object_ref=purpose,
                  detail=f"rows={len(rows)}")
     if not rows:
         return None
-    columns = [c.name for c in vocab.current().assessment_columns()]
-    agency_key = user.agency.key
-    out = []
-    for r in rows:
-        row: dict[str, Any] = {c: None for c in columns}
-        row.update({"assessment_id": r["ref"], "subject_ref": r["subject__ref"], "agency": agency_key,
-                    "standard_version": r["standard_version"], "interview_date": r["interview_date"]})
-        for name in CORE:
-            row[name] = r[name] if r[name] not in ("", None) else None
-        for answers in (r["indicators"], r["factors"]):
-            for key, answer in (answers or {}).items():
-                if key in row:
-                    row[key] = flag_to_int(answer)
-        out.append(row)
-    schema = {}
-    for c in vocab.current().assessment_columns():
-        schema[c.name] = (pl.Date if c.name == "interview_date" else
-                          pl.Int64 if c.name == "age" or c.kind in ("indicator", "factor") else pl.String)
-    return pl.DataFrame(out, schema={c: schema.get(c, pl.String) for c in out[0]})
+    return pl.DataFrame(rows, schema=schema)
 
 
 def journey_legs(*, user) -> tuple[Any, int]:
