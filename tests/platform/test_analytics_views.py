@@ -169,6 +169,8 @@ def test_route_figures_are_served_offline_in_three_formats(signed_in, data):
     svg = signed_in.get("/analytics/routes/flowmap/svg/?download=1")
     assert b"<svg" in svg.content and svg["Content-Disposition"].startswith("attachment")
     assert signed_in.get("/analytics/routes/globe/png/").status_code == 404
+    grouped = signed_in.get("/analytics/routes/?group_by=citizenship").content.decode()
+    assert '<th scope="col">citizenship</th>' in grouped and "<td>NP</td>" in grouped
 
 
 def test_a_page_without_data_says_so(signed_in):

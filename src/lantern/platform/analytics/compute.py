@@ -133,14 +133,23 @@ class RoutesResult:
     summary: Any = None
 
 
-def routes(*, user) -> RoutesResult:
+ROUTE_GROUPS = ("sex", "citizenship")
+
+
+def routes(*, user, group_by: str = "") -> RoutesResult:
+    """Route tables of the agency's journeys (disclosure-controlled by the core); ``group_by`` adds a group
+    column (sex or citizenship at the first interview) to the table by period."""
     from lantern.routes import build_corridors, route_tables
 
+    if group_by and group_by not in ROUTE_GROUPS:
+        raise LanternError(f"group by one of {', '.join(ROUTE_GROUPS)}", field="group_by", record="routes")
     legs, undated = selectors.journey_legs(user=user)
     if legs.empty:
         return RoutesResult({}, undated, 0)
     summary = build_corridors(legs, standard_version=vocab.current_version())
-    return RoutesResult(route_tables(summary), undated, len(summary.persons), summary)
+    groups = selectors.journey_groups(user=user) if group_by else None
+    tables = route_tables(summary, groups=groups, group_by=group_by or None)
+    return RoutesResult(tables, undated, len(summary.persons), summary)
 
 
 FIGURES = ("sankey", "flowmap")

@@ -98,6 +98,24 @@ def journey_legs(*, user) -> tuple[Any, int]:
     return pd.DataFrame(rows, columns=columns), undated
 
 
+def journey_groups(*, user):
+    """Per journey ``person_id`` (the same ordinals as :func:`journey_legs`): ``sex`` and ``citizenship`` at
+    the person's first interview, for route tables by group (``UNK`` when there is no interview)."""
+    import pandas as pd
+
+    require(user, CAPABILITY, action="analytics.read", object_type="analytics", object_ref="routes")
+    subjects = list(JourneyLeg.objects.filter(subject__agency_id=user.agency_id).order_by("subject_id")
+                    .values_list("subject_id", flat=True).distinct())
+    first: dict[int, tuple[str, str]] = {}
+    for sid, sex, cit in (Assessment.objects.filter(agency_id=user.agency_id, subject_id__in=subjects)
+                          .order_by("subject_id", "interview_date", "id").values_list("subject_id", "sex",
+                                                                                       "citizenship")):
+        first.setdefault(sid, (sex or "UNK", cit or "UNK"))
+    rows = [{"person_id": i, "sex": first.get(sid, ("UNK", "UNK"))[0], "citizenship": first.get(sid, ("UNK", "UNK"))[1]}
+            for i, sid in enumerate(subjects, start=1)]
+    return pd.DataFrame(rows, columns=["person_id", "sex", "citizenship"])
+
+
 def journeys_signature(*, user) -> str:
     """A hash of the agency's journeys (one query), to cache the route figures until a leg changes."""
     require(user, CAPABILITY, action="analytics.read", object_type="analytics", object_ref="routes")

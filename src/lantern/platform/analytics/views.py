@@ -140,11 +140,15 @@ def _rate_rows(frame, dims):
 @login_required
 def routes(request):
     require(request.user, CAPABILITY, action="analytics.read")
-    result = compute.routes(user=request.user)
-    tables = {name: {"columns": [c for c in frame.columns if c != "persons" and c != "legs" and c != "moves"],
+    group_by = request.GET.get("group_by", "")
+    if group_by not in compute.ROUTE_GROUPS:
+        group_by = ""
+    result = compute.routes(user=request.user, group_by=group_by)
+    tables = {name: {"columns": [c for c in frame.columns if c not in ("persons", "legs", "moves")],
                      "rows": frame.fillna("").astype(str).to_dict("records")} for name, frame in result.tables.items()}
-    return render(request, "analytics/routes.html", {"result": result, "tables": tables,
-                                                     "figures": compute.FIGURES, "formats": compute.FORMATS})
+    return render(request, "analytics/routes.html", {"result": result, "tables": tables, "group_by": group_by,
+                                                     "groups": compute.ROUTE_GROUPS, "figures": compute.FIGURES,
+                                                     "formats": compute.FORMATS})
 
 
 @login_required
