@@ -189,3 +189,30 @@ def test_pages_of_an_agency_without_data(signed_in):
     assert signed_in.get("/analytics/routes/flowmap/png/").content[:4] == b"\x89PNG"
     r = signed_in.get("/analytics/sources/")
     assert r.status_code == 422 and "no subjects yet" in r.content.decode()
+
+
+def test_eu_table_from_published_national_tables(signed_in, analyst, data):
+    import csv
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    release = services.release_create(user=analyst, title="r", spec={"tables": [
+        {"id": "t", "measure": "persons", "by": ["period", "sex"]}]})
+    services.release_check(user=analyst, release=release)
+    release = services.release_publish(user=analyst, release=release)
+    mine = bytes(release.files.get(fmt="csv").content)
+    other = SimpleUploadedFile("bg.csv", mine, "text/csv")  # another country's table of the same spec
+    r = signed_in.post("/analytics/combine/", {"release": release.ref, "tables": [other], "format": "csv"})
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
+    eu = list(csv.DictReader(io.StringIO(r.content.decode())))
+    national = {(x["period"], x["sex"]): x for x in csv.DictReader(io.StringIO(mine.decode()))}
+    for row in eu:
+        src = national[(row["period"], row["sex"])]
+        if src["status"] == "published":
+            assert row["status"] == "complete" and int(float(row["value"])) == 2 * int(src["value"])
+        else:
+            assert row["status"] == "partial" and row["value"] == ""
+    bad = SimpleUploadedFile("ro.csv", b"a,b\n1,2\n", "text/csv")
+    r = signed_in.post("/analytics/combine/", {"release": release.ref, "tables": [bad]})
+    assert r.status_code == 422 and "not a published Lantern table" in r.content.decode()

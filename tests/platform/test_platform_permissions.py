@@ -245,6 +245,8 @@ MATRIX: dict[tuple[str, str], Case] = {
         "GET", lambda w, s: "/analytics/routes/sankey/svg/", "assessment.analyse", 200),
     ("analytics/sources/", "analytics-sources"): Case("GET", lambda w, s: "/analytics/sources/", "assessment.analyse",
                                                       200),
+    ("analytics/combine/", "analytics-combine"): Case("GET", lambda w, s: "/analytics/combine/", "assessment.analyse",
+                                                      200),
     ("analytics/releases/", "analytics-releases"): Case("GET", lambda w, s: "/analytics/releases/",
                                                         "assessment.analyse", 200),
     ("analytics/releases/new/", "analytics-release-create"): Case(

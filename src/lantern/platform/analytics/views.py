@@ -187,6 +187,77 @@ def sources(request):
     return render(request, "analytics/sources.html", {"report": report, "sources": views})
 
 
+MAX_TABLE_FILES = 30
+
+
+@login_required
+def combine(request):
+    """EU table or country comparison from published national tables (CSV files from each instance's
+    releases, and optionally one of my agency's published releases): no microdata involved."""
+    import io
+
+    from lantern.statistics.combine import compare_countries, merge_national, read_published
+
+    require(request.user, CAPABILITY, action="analytics.read")
+    published = list(selectors.release_list_for_user(user=request.user).filter(state=ReleaseState.PUBLISHED))
+    ctx: dict = {"published": published, "form": request.POST}
+    status = 200
+    if request.method == "POST":
+        problems: list[Problem] = []
+        uploads = request.FILES.getlist("tables")
+        mode = request.POST.get("mode", "merge")
+        own = request.POST.get("release", "")
+        if len(uploads) > MAX_TABLE_FILES:
+            problems.append(Problem(_("At most 30 files."), field="tables", record="form"))
+        frames = []
+        with tempfile.TemporaryDirectory(prefix="lantern-combine-") as tmp:
+            sources = []
+            if own:
+                release = selectors.release_get_for_user(user=request.user, ref=own)
+                file = release.files.filter(fmt="csv").first() if release.is_published else None
+                if file is None:
+                    problems.append(Problem(_("Not a published release."), field="release", record=own[:20]))
+                else:
+                    sources.append((f"{request.user.agency.key}-{release.ref}.csv", bytes(file.content)))
+            for upload in uploads:
+                if upload.size > MAX_DENOMINATOR_BYTES * 2:
+                    problems.append(Problem(_("The file is too large (2 MiB at most)."), field="tables",
+                                            record=Path(upload.name).name))
+                else:
+                    sources.append((Path(upload.name or "table.csv").name, upload.read()))
+            if len(sources) < 2 and not problems:
+                problems.append(Problem(_("Give at least two published tables."), field="tables", record="form"))
+            for i, (name, content) in enumerate(sources):
+                path = Path(tmp) / f"{i:02d}-{name}"
+                path.write_bytes(content)
+                try:
+                    frame = read_published(path)
+                    frame["source"] = Path(name).stem
+                    frames.append(frame)
+                except LanternError as exc:
+                    problems.extend(Problem(p.reason, field=p.field, record=name) for p in exc.problems)
+        result = None
+        if not problems:
+            try:
+                result = merge_national(frames) if mode != "compare" else compare_countries(frames)
+            except LanternError as exc:
+                problems = exc.problems
+        if result is not None and request.POST.get("format") == "csv":
+            buf = io.StringIO()
+            result.to_csv(buf, index=False)
+            response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{"eu" if mode != "compare" else "compare"}.csv"'
+            return response
+        if result is not None:
+            shown = [c for c in result.columns if c not in ("value", "lower", "upper", "sources", "measure",
+                                                           "standard_version")]
+            ctx["columns"] = shown
+            ctx["rows"] = result[shown].fillna("").astype(str).values.tolist()
+        ctx["problems"] = problems
+        status = 422 if problems else 200
+    return render(request, "analytics/combine.html", ctx, status=status)
+
+
 @login_required
 def release_list(request):
     releases = selectors.release_list_for_user(user=request.user)
