@@ -216,3 +216,18 @@ def test_eu_table_from_published_national_tables(signed_in, analyst, data):
     bad = SimpleUploadedFile("ro.csv", b"a,b\n1,2\n", "text/csv")
     r = signed_in.post("/analytics/combine/", {"release": release.ref, "tables": [bad]})
     assert r.status_code == 422 and "not a published Lantern table" in r.content.decode()
+
+
+def test_ctdc_microdata_is_k_anonymous(signed_in, data):
+    import io
+
+    import pandas as pd
+
+    page = signed_in.get("/analytics/ctdc/")
+    assert page.status_code == 200 and "k = 11" in page.content.decode()
+    released = int(re.search(r"\d+ records in, (\d+) released", page.content.decode()).group(1))
+    frame = pd.read_csv(io.BytesIO(signed_in.get("/analytics/ctdc/?format=csv").content), dtype=str)
+    assert len(frame) == released > 0  # the test data has victims; some survive anonymisation
+    assert frame.groupby(list(frame.columns), dropna=False).size().min() >= 11
+    text = frame.to_csv()
+    assert not any(name in text for name in data["names"])

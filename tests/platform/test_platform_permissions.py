@@ -247,6 +247,7 @@ MATRIX: dict[tuple[str, str], Case] = {
                                                       200),
     ("analytics/combine/", "analytics-combine"): Case("GET", lambda w, s: "/analytics/combine/", "assessment.analyse",
                                                       200),
+    ("analytics/ctdc/", "analytics-ctdc"): Case("GET", lambda w, s: "/analytics/ctdc/", "assessment.analyse", 200),
     ("analytics/releases/", "analytics-releases"): Case("GET", lambda w, s: "/analytics/releases/",
                                                         "assessment.analyse", 200),
     ("analytics/releases/new/", "analytics-release-create"): Case(

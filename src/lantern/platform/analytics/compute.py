@@ -210,6 +210,19 @@ def sources(*, user):
         shutil.rmtree(tmp, ignore_errors=True)  # the tokens and dates never outlive the request
 
 
+def ctdc(*, user):
+    """CTDC-aligned microdata of the agency's registered victims, k-anonymised with k = 11 (the core's
+    generalise-then-suppress); returns the frame and the :class:`KAnonymityReport`."""
+    from lantern.statistics.export import ctdc_microdata, k_anonymise
+
+    ds = dataset(user=user, purpose="ctdc")
+    try:
+        persons = ds.con.execute("SELECT * FROM persons").df()
+    finally:
+        ds.close()
+    return k_anonymise(ctdc_microdata(persons, standard_version=vocab.current_version()), k=11)
+
+
 def dp_keys(variable: str) -> list[str]:
     std = vocab.current()
     return [*std.code_list(DP_VARIABLES[variable]).active_ids(), UNKNOWN]

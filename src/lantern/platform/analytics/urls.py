@@ -10,6 +10,7 @@ urlpatterns = [
     path("routes/<str:figure>/<str:fmt>/", views.route_figure, name="analytics-route-figure"),
     path("sources/", views.sources, name="analytics-sources"),
     path("combine/", views.combine, name="analytics-combine"),
+    path("ctdc/", views.ctdc, name="analytics-ctdc"),
     path("releases/", views.release_list, name="analytics-releases"),
     path("releases/new/", views.release_create, name="analytics-release-create"),
     path("releases/<str:ref>/", views.release_detail, name="analytics-release-detail"),

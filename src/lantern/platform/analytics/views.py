@@ -191,6 +191,21 @@ MAX_TABLE_FILES = 30
 
 
 @login_required
+def ctdc(request):
+    """CTDC-aligned victim microdata, k-anonymised (k = 11): what was done, and ``?format=csv`` to download."""
+    require(request.user, CAPABILITY, action="analytics.read")
+    try:
+        frame, report = compute.ctdc(user=request.user)
+    except LanternError as exc:
+        return render(request, "analytics/ctdc.html", {"problems": exc.problems}, status=422)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(frame.to_csv(index=False), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="ctdc-{request.user.agency.key}.csv"'
+        return response
+    return render(request, "analytics/ctdc.html", {"report": report, "columns": list(frame.columns)})
+
+
+@login_required
 def combine(request):
     """EU table or country comparison from published national tables (CSV files from each instance's
     releases, and optionally one of my agency's published releases): no microdata involved."""
