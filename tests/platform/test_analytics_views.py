@@ -29,7 +29,8 @@ def signed_in(client, analyst):
 
 
 PAGES = ["/analytics/", "/analytics/counts/?example=tcn_counts", "/analytics/counts/?measure=vulnerable&by1=period&by2=sex",
-         "/analytics/routes/", "/analytics/sources/", "/analytics/releases/"]
+         "/analytics/routes/", "/analytics/sources/", "/analytics/releases/", "/analytics/combine/",
+         "/analytics/ctdc/", "/analytics/ctdc/?format=csv", "/analytics/routes/?group_by=sex"]
 
 
 def _queries(client, url):
