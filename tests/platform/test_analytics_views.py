@@ -232,3 +232,20 @@ def test_ctdc_microdata_is_k_anonymous(signed_in, data):
     assert frame.groupby(list(frame.columns), dropna=False).size().min() >= 11
     text = frame.to_csv()
     assert not any(name in text for name in data["names"])
+
+
+def test_another_agencys_release_answers_like_a_missing_one(signed_in, make_user, agencies):
+    other = make_user(Role.ANALYST, agency=agencies[1], username="other-analyst")
+    theirs = services.release_create(user=other, title="theirs", spec={"tables": [
+        {"id": "t", "measure": "persons", "by": ["period"]}]}, dp_budget=1.0)
+
+    def body(r):
+        html = re.sub(rb'(csrfmiddlewaretoken" value|X-CSRFToken": )"[^"]+"', b"", r.content)
+        return r.status_code, re.sub(rb'name="next" type="hidden" value="[^"]+"', b"", html)  # the path itself
+
+    for suffix in ("", "files/csv/"):
+        a = signed_in.get(f"/analytics/releases/{theirs.ref}/{suffix}")
+        b = signed_in.get(f"/analytics/releases/R-ZZZZZZZZZZ/{suffix}")
+        assert body(a) == body(b) and a.status_code == 404
+    r = signed_in.post(f"/analytics/releases/{theirs.ref}/dp/", {"epsilon": "0.5", "action": "run"})
+    assert r.status_code == 404 and not theirs.charges.exists()
