@@ -96,7 +96,7 @@ class Case:
 
 def _home_status(role):
     caps = {c for c, roles in CAPABILITIES.items() if role in roles}
-    return 302 if caps & {"case.read", "audit.read", "agency.admin"} else 200
+    return 302 if caps & {"case.read", "assessment.analyse", "audit.read", "agency.admin"} else 200
 
 
 def _json(body):

@@ -21,7 +21,8 @@ def test_sign_in_and_out(client, caseworker):
     bad = client.post("/accounts/login/", {"username": caseworker.username, "password": "nope"})
     assert bad.status_code == 200 and AuditEvent.objects.filter(action="login", outcome="denied").exists()
     r = client.post("/accounts/login/", {"username": caseworker.username, "password": "pw-Secret-123"})
-    assert r.status_code == 302 and r["Location"] == reverse("subject-list")
+    assert r.status_code == 302 and r["Location"] == reverse("home")
+    assert client.get(reverse("home"))["Location"] == reverse("subject-list")  # a caseworker starts on the subjects
     assert AuditEvent.objects.filter(action="login", actor=caseworker.username, outcome="ok").exists()
     client.post("/accounts/logout/")
     assert client.get("/subjects/").status_code == 302
@@ -340,3 +341,19 @@ def test_supervisor_shares_one_subject_with_another_agency(client, make_user, ca
     page = client.get(f"/subjects/{shared.ref}/").content.decode()
     assert "shared with your agency" in page and "Erase this case" not in page
     assert client.get(f"/subjects/{private.ref}/").status_code == 404
+
+
+@pytest.mark.parametrize("role", list(Role.values))
+def test_sign_in_lands_every_role_on_a_page_it_may_see(client, make_user, role):
+    # an analyst used to land on the subject list and get a 403 right after signing in
+    user = make_user(role)
+    response = client.post("/accounts/login/", {"username": user.username, "password": "pw-Secret-123"},
+                           follow=True)
+    assert response.status_code == 200, (role, response.redirect_chain)
+    assert response.wsgi_request.user.is_authenticated
+
+
+def test_signed_out_pages_link_to_the_public_toolkit(client):
+    page = client.get("/accounts/login/").content.decode()
+    assert f'href="{reverse("toolkit")}"' in page
+    assert 'href="/subjects/"' not in page  # and to nothing that needs a sign-in

@@ -40,7 +40,7 @@ INSTALLED_APPS = [
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "subject-list"
+LOGIN_REDIRECT_URL = "home"  # home sends each role to its first page (analysts to the statistics)
 LOGOUT_REDIRECT_URL = "login"
 
 MIDDLEWARE = [

@@ -157,6 +157,8 @@ def totp(request):
 def home(request):
     if has_capability(request.user, "case.read"):
         return redirect("subject-list")
+    if has_capability(request.user, "assessment.analyse"):
+        return redirect("analytics-home")
     if has_capability(request.user, "agency.admin"):
         return redirect("agency-users")
     if has_capability(request.user, "audit.read"):
