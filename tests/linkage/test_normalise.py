@@ -28,6 +28,14 @@ def test_phonetic_code_bridges_transliteration_variants():
     assert phonetic("PETROV") != phonetic("IVANOV")
 
 
+def test_phonetic_reads_dental_plus_sibilant_as_one_affricate():
+    # Ukrainian ц/ч as the passport, German and scholarly systems write them (simulator's skeleton rule)
+    assert phonetic("KHARCHENKO") == phonetic("CHARTSCHENKO")
+    assert phonetic("TKACHENKO") == phonetic("TKATSCHENKO") == phonetic("TKACENKO")
+    assert phonetic("KUZNETSOVA") == phonetic("KUZNECOVA")
+    assert phonetic("SHRESHTHA") != phonetic("SHRESHA")  # a dental not before a sibilant stays
+
+
 def test_dates_of_birth_in_several_formats():
     assert normalise_dob("1990-05-12") == "1990-05-12"
     assert normalise_dob("19900512") == "1990-05-12"

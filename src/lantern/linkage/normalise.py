@@ -14,7 +14,10 @@ goes through :func:`normalise_name`:
 
 A phonetic code is computed on the normalised form by :func:`phonetic`: the consonant classes of
 Soundex (Russell 1918; b f p v w | c g k q s x z | d t | l | m n | r) over the *whole* name,
-vowels and the glides h, j, y dropped, repeated classes collapsed. Unlike classic Soundex it keeps no first letter
+vowels and the glides h, j, y dropped, repeated classes collapsed, and a dental followed by a
+sibilant read as one affricate (``ts`` = ``c`` = ``z``, ``tsch`` = ``ch``: the rule of the
+simulator's :mod:`lantern.simulate.skeleton`, so ``Tkachenko``/``Tkatschenko``/``Tkacenko`` and
+``Kharchenko``/``Chartschenko`` agree). Unlike classic Soundex it keeps no first letter
 and no length limit, so the variants that romanisation produces — initial ``Y``/``I``/``J``
 (``Yuliya``/``Iuliia``/``Julija``), ``v``/``w``, ``ks``/``x``, ``kh``/``h``, doubled or dropped
 vowels (``Mohammed``/``Muhammad``/``Mohamed``) — share a code. NYSIIS and Metaphone (in
@@ -67,6 +70,9 @@ def normalise_name(value: object) -> str | None:
 _CLASSES = str.maketrans({**dict.fromkeys("BFPVW", "1"), **dict.fromkeys("CGKQSXZ", "2"), **dict.fromkeys("DT", "3"),
                           "L": "4", **dict.fromkeys("MN", "5"), "R": "6", **dict.fromkeys("AEIOUHJY", "")})
 _RUNS = re.compile(r"(\d)\1+")
+#: a dental followed by a sibilant is one affricate: Ukrainian/Russian ц is written ts (passport),
+#: c (scholarly), z or tz (German); ч is ch, tsch or c — so "32" (d/t + s/z/c…) codes as "2"
+_AFFRICATE = re.compile(r"3+2")
 
 
 @lru_cache(maxsize=500_000)
@@ -81,7 +87,7 @@ def phonetic(value: str | None) -> str | None:
     for part in value.split(" "):
         if not part:
             continue
-        code = _RUNS.sub(r"\1", part.translate(_CLASSES))
+        code = _RUNS.sub(r"\1", _AFFRICATE.sub("2", _RUNS.sub(r"\1", part.translate(_CLASSES))))
         codes.append(code or part[0])
     return " ".join(codes) or None
 
