@@ -50,7 +50,21 @@ BLOCKING_KEYS = {
 #: compared with every record sharing its order-free phonetic names (and citizenship, when known);
 #: ``bk_names_nodob`` is null whenever the date is known, so the join stays proportional to the
 #: records without one.
-CROSS_BLOCKING = (("bk_names_nodob", "bk_names"),)
+#: Records that lack a field the other keys need get their own cross rules, each proportional to
+#: the records lacking it: without a date *and* a citizenship, phonetic names against everyone's
+#: (``bk_names_nodob_nocit``/``bk_names_plain``); without a date, against records without a
+#: citizenship (``bk_names_nodob_plain``/``bk_names_nocit``); with one name missing, the other
+#: name's code + birth year against either name of everyone (``bk_one_y``/``bk_gn_y``, ``bk_fn_y``);
+#: with a 1 January placeholder date, both initials (order-free) + year + citizenship against
+#: everyone's (``bk_ini_y_cit_ph``/``bk_ini_y_cit``: typos in both names and only the year to go on).
+CROSS_BLOCKING = (
+    ("bk_names_nodob", "bk_names"),
+    ("bk_names_nodob_nocit", "bk_names_plain"),
+    ("bk_names_nodob_plain", "bk_names_nocit"),
+    ("bk_one_y", "bk_gn_y"),
+    ("bk_one_y", "bk_fn_y"),
+    ("bk_ini_y_cit_ph", "bk_ini_y_cit"),
+)
 
 
 def _map_unique(series: pd.Series, func) -> pd.Series:
@@ -131,6 +145,15 @@ def add_blocking_keys(out: pd.DataFrame, extras: list[str]) -> None:
     names_cit = _join(names, out["cit"]) if "cit" in out.columns else names
     out["bk_names"] = names_cit
     out["bk_names_nodob"] = names_cit.where(nodob, None)
+    nocit = out["cit"].isna() if "cit" in out.columns else pd.Series(True, index=out.index)
+    out["bk_names_plain"] = names
+    out["bk_names_nodob_nocit"] = names.where(nodob & nocit, None)
+    out["bk_names_nodob_plain"] = names.where(nodob, None)
+    out["bk_names_nocit"] = names.where(nocit, None)
+    out["bk_gn_y"] = _join(g, out["dob_y"])
+    out["bk_fn_y"] = _join(f, out["dob_y"])
+    one = _join(g.where(g.notna(), f), out["dob_y"])  # the name that is there, when one is missing
+    out["bk_one_y"] = one.where(g.isna() ^ f.isna(), None)
     if "cit" not in out.columns:
         # with a citizenship, "date of birth + citizenship" covers these (at a third of the pairs)
         out["bk_dob_fn"] = _join(out["dob"], fn1)
@@ -140,6 +163,8 @@ def add_blocking_keys(out: pd.DataFrame, extras: list[str]) -> None:
     out["bk_dob_initials"] = _join(out["dob"], gn1.where(io, fn1), fn1.where(io, gn1))
     if "cit" in out.columns:
         out["bk_dob_cit"] = _join(out["dob"], out["cit"])
+        out["bk_ini_y_cit"] = _join(gn1.where(io, fn1), fn1.where(io, gn1), out["dob_y"], out["cit"])
+        out["bk_ini_y_cit_ph"] = out["bk_ini_y_cit"].where(out["dob_ph"], None)
     for col in extras:
         out[f"bk_{col}"] = _join(out[col], fn1)
         out[f"bk_{col}_gn"] = _join(out[col], gn1)

@@ -182,15 +182,21 @@ def _extra_comparison(spec: ModelSpec, engine: str, col: str) -> dict:
 
 
 DOB_KEYS = ("bk_dob_fn", "bk_dob_gn", "bk_dob_cit")  # the first two without citizenship, the last with
+CIT_KEYS = ("bk_dob_cit",)  # only when citizenship is a column
 
 
 def blocking_rules(spec: ModelSpec) -> list[str]:
     """Blocking rules as SQL: one equality per blocking key (``bk_*`` feature)."""
     wanted_dob = {"bk_dob_cit"} if spec.has_citizenship else {"bk_dob_fn", "bk_dob_gn"}
-    keys = [k for k in BLOCKING_KEYS if k not in DOB_KEYS or k in wanted_dob]
+    keys = [k for k in BLOCKING_KEYS if (k not in DOB_KEYS or k in wanted_dob)
+            and (k not in CIT_KEYS or spec.has_citizenship)]
     keys += [k for c in spec.extras for k in (f"bk_{c}", f"bk_{c}_gn", f"bk_{c}_ini", f"bk_{c}_dob")]
     rules = [f"l.{k} = r.{k}" for k in keys]
     for a, b in CROSS_BLOCKING:
+        if b == "bk_names_nocit" and not spec.has_citizenship:
+            continue  # without citizenship, bk_names_nodob already compares names alone
+        if a in ("bk_names_nodob_nocit", "bk_ini_y_cit_ph") and not spec.has_citizenship:
+            continue
         rules += [f"l.{a} = r.{b}", f"l.{b} = r.{a}"]
     return rules
 
