@@ -25,7 +25,7 @@ def _assessment(std, seed: int) -> dict:
     rng = random.Random(seed)
     row: dict = {}
     for col in std.assessment_columns():
-        if col.kind in ("indicator", "factor"):
+        if col.kind in ("indicator", "factor") or col.dtype == "flag":
             row[col.name] = rng.choice([1, 0, None])
         elif col.code_list:
             row[col.name] = rng.choice(std.code_list(col.code_list).ids() + [None])
@@ -68,6 +68,7 @@ def test_json_schema_accepts_generated_assessments(std, schema):
         ("sex", "F"),
         ("deceptive_recruitment.nature_of_job", 2),
         ("individual.debt", "yes"),
+        ("identified_victim", "yes"),  # stored as 1 / 0 / null like the items
         ("citizenship", "XX"),
         ("age", -1),
         ("interview_date", "04/12/2025"),
@@ -117,6 +118,9 @@ def test_xlsform_sheets(std, tmp_path):
     rows = {r["name"]: r for r in survey if r["name"]}
     assert rows["deceptive_recruitment.wages"]["type"] == "select_one answer"
     assert rows["deceptive_recruitment.wages"]["label::Română (ro)"] == std.indicator("deceptive_recruitment.wages").ask("ro")
+    assert rows["identified_victim"]["type"] == "select_one answer"
+    assert "ANITP" in rows["identified_victim"]["hint::Română (ro)"]
+    assert rows["identified_victim"]["label::Română (ro)"].startswith("A fost persoana identificată formal")
     assert rows["journey_legs"]["type"] == "begin_repeat"
     assert rows["mode"]["type"] == "select_one leg_mode"
     assert "selected(${consent_purposes}, 'referral')" in rows["consent_scope"]["relevant"]
@@ -152,6 +156,8 @@ def test_csv_one_row_per_item(std, tmp_path):
     row = next(r for r in rows if r["id"] == "coercive_recruitment.abduction")
     assert row["grade_adult_labour"] == "medium" and row["grade_child_labour"] == "strong"
     assert row["flat_column"] == row["id"] and row["dtype"] == "flag" and row["label_ro"]
+    q = next(r for r in rows if r["kind"] == "question" and r["id"] == "identified_victim")
+    assert q["flat_column"] == "identified_victim" and q["dtype"] == "flag" and q["label_ro"]
 
 
 class _Collect(HTMLParser):

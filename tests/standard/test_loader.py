@@ -143,11 +143,16 @@ def test_assessment_columns(std):
     assert cols[: len(head)] == head
     names = [c.name for c in cols]
     assert len(names) == len(set(names))
-    assert names[len(head):] == [i.id for i in std.indicators if not i.retired] + [
+    # after the fixed head: formal identification, then one column per indicator and factor
+    assert names[len(head)] == "identified_victim"
+    assert names[len(head) + 1:] == [i.id for i in std.indicators if not i.retired] + [
         f.id for f in std.factors if not f.retired]
     by_name = {c.name: c for c in cols}
     assert by_name["age"].dtype == "int"
     assert by_name["sex"].code_list == "sex"
+    # a yes/no/unknown question is stored like an item: 1 / 0 / null, no code list
+    assert by_name["identified_victim"].dtype == "flag" and by_name["identified_victim"].code_list is None
+    assert by_name["identified_victim"].kind == "core" and not by_name["identified_victim"].required
     assert by_name["citizenship"].code_list == "country"
     assert by_name["deceptive_recruitment.nature_of_job"].dtype == "flag"
     assert by_name["individual.language_barrier"].kind == "factor"

@@ -132,6 +132,21 @@ def test_country_code_read_as_boolean(draft):
     assert _find(problems, record="countries.yaml / eea", field="members", text="'XX'")
 
 
+def test_flat_columns_may_extend_the_head_but_not_change_it(draft):
+    q = read(draft, "questionnaire")
+    flat = q["flat_columns"]
+    assert flat.index("identified_victim") == 14  # right after the fixed head
+    q["flat_columns"] = flat[:14] + ["ghost_column"] + flat[14:]
+    write(draft, "questionnaire", q)
+    problems = validate(draft)
+    assert _find(problems, field="flat_columns", text="'ghost_column' is not a question")
+    assert not _find(problems, field="flat_columns", text="docs/architecture.md")
+    # moved into the head, it breaks the contract
+    q["flat_columns"] = flat[:3] + ["identified_victim"] + [c for c in flat[3:] if c != "identified_victim"]
+    write(draft, "questionnaire", q)
+    assert _find(validate(draft), field="flat_columns", text="docs/architecture.md")
+
+
 def test_questionnaire_checks(draft):
     q = read(draft, "questionnaire")
     q["flat_columns"] = [c for c in q["flat_columns"] if c != "region"]

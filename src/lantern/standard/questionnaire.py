@@ -208,8 +208,10 @@ def flat_columns(std: Standard, *, include_retired: bool = False) -> list[Column
         else:
             question = questions[name]
             dtype = "str" if question.type == "calculate" else (question.dtype or "str")
+            # a yes/no/unknown answer is stored as a flag (1 / 0 / null), not as a code of `answer`
+            code_list = None if dtype == "flag" else question.code_list
             cols.append(
-                Column(name, dtype=dtype, kind="core", code_list=question.code_list,
+                Column(name, dtype=dtype, kind="core", code_list=code_list,
                        required=question.required or name in _ALWAYS_REQUIRED,
                        description=question.description or question.label("en"))
             )

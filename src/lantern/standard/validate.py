@@ -550,7 +550,7 @@ def _check_questionnaire(c: _Collector, q: dict, code_lists: dict[str, set[str]]
         c.add(f, None, "flat_columns", "missing the list of flat-format columns")
     else:
         head = [x for x in flat if x not in ("indicators", "factors")]
-        if tuple(head) != flat_head:
+        if tuple(head[: len(flat_head)]) != flat_head:
             c.add(f, None, "flat_columns", "must start with exactly: " + ", ".join(flat_head)
                   + " (docs/architecture.md)")
         for name in head:
