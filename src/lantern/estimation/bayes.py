@@ -75,6 +75,7 @@ def _mcmc(t: int, counts: np.ndarray, model, prior: str, prior_variance: float, 
     prec = np.array([1.0 / prior_variance if (prior == "proper" and popcount(s) >= 2) else 0.0 for s in terms])
     mode = fit_poisson_batch(X, y[None, :], prior_precision=prec)
     beta0 = mode.coef[0]
+    assert mode.cov is not None  # fit_poisson_batch computes it by default
     cov = mode.cov[0]
     cov = (cov + cov.T) / 2 + 1e-12 * np.eye(P)
     L = np.linalg.cholesky(cov * (2.38**2 / P))

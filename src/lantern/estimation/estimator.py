@@ -308,7 +308,7 @@ class MSE:
             model = main_effects(t)
             why = "main effects only (lists assumed independent), as requested"
         elif self.method == "fixed":
-            model = parse_model(self.model, table.lists)
+            model = parse_model(self.model or "", table.lists)  # checked non-empty in fit()
             why = f"the model {model_string(model, table.lists)} given by the user"
         elif self.method == "stepwise":
             models, paths = stepwise(t, y[None, :], self.threshold, record_path=True)
@@ -392,6 +392,7 @@ class MSE:
                 f"{describe_code(code)}. {ADVICE}", field="model")
         if dga_res is None:
             res = fit_models(t, y[None, :], [model])
+            assert res.fit is not None  # the model was checked to exist above
             face = face_of(t, model, y)
             coef = dict(zip(res.universe, res.fit.coef[0], strict=False))
             terms = [{"term": term_name(s, table.lists), "order": popcount(s), "neg_inf": s in face.neg_inf_terms,
@@ -435,6 +436,7 @@ class MSE:
             out[self.method] = {lvl: (float(np.quantile(posterior, (1 - lvl) / 2)),
                                       float(np.quantile(posterior, 1 - (1 - lvl) / 2))) for lvl in self.levels}
         if "lognormal" in wanted and self.method not in POSTERIOR:
+            assert res.fit is not None  # a frequentist method fitted its model above
             out["lognormal"] = {lvl: iv.lognormal_interval(table.observed, float(res.fit.coef[0, 0]),
                                                            float(res.intercept_var[0]), lvl)
                                 for lvl in self.levels}
@@ -596,10 +598,10 @@ class MSE:
                     models.add(frozenset(set(chosen) - {s}))
             else:
                 models.add(frozenset(set(chosen) | {s}))
-        models = sorted(models, key=lambda m: (len(m), model_string(m, table.lists)))
-        est, bic, codes = score_models(t, table.counts, models, criterion="bic")
+        ordered = sorted(models, key=lambda m: (len(m), model_string(m, table.lists)))
+        est, bic, codes = score_models(t, table.counts, ordered, criterion="bic")
         out = [CandidateModel(model_string(m, table.lists), model_label(m, table.lists), _num(e), _num(b),
-                              describe_code(int(c))) for m, e, b, c in zip(models, est, bic, codes, strict=False)]
+                              describe_code(int(c))) for m, e, b, c in zip(ordered, est, bic, codes, strict=False)]
         out.sort(key=lambda c: (c.score is None, c.score if c.score is not None else 0))
         return out[:40]
 

@@ -82,7 +82,7 @@ def _face_of(t: int, model: frozenset[int], counts: np.ndarray) -> Face:
     terms, X = _model_info(t, model)
     stats = counts @ X
     neg_idx = [k for k in range(1, len(terms)) if stats[k] == 0]
-    mask = ~(X[:, neg_idx] > 0).any(axis=1) if neg_idx else np.ones(X.shape[0], bool)
+    mask = np.asarray(~(X[:, neg_idx] > 0).any(axis=1)) if neg_idx else np.ones(X.shape[0], bool)
     neg = tuple(terms[k] for k in neg_idx)
     fitted = tuple(s for k, s in enumerate(terms) if k == 0 or stats[k] != 0)
     return Face(frozenset(model), terms, fitted, neg, mask)
@@ -159,7 +159,7 @@ def lp_exists_many(problems: list[tuple[np.ndarray, np.ndarray]], *, chunk: int 
     for start in range(0, len(problems), chunk):
         part = problems[start:start + chunk]
         eq_r, eq_c, eq_v, ub_r, ub_c, ub_v, rhs = [], [], [], [], [], [], []
-        ends = []
+        ends: list[int] = []
         row_eq = row_ub = col = 0
         for A, y in part:
             nc, npar = A.shape
@@ -180,13 +180,12 @@ def lp_exists_many(problems: list[tuple[np.ndarray, np.ndarray]], *, chunk: int 
                                  shape=(row_eq, col))
         a_ub = sparse.csr_matrix((np.concatenate(ub_v), (np.concatenate(ub_r), np.concatenate(ub_c))),
                                  shape=(row_ub, col))
-        ends = np.asarray(ends)
-        c = np.zeros(col)
-        c[ends] = -1.0
+        objective = np.zeros(col)  # maximise the sum of the slack "end" variables
+        objective[ends] = -1.0
         bounds = np.zeros((col, 2))
         bounds[:, 1] = np.inf
         bounds[ends, 1] = 1.0
-        res = linprog(c, A_ub=a_ub, b_ub=np.zeros(row_ub), A_eq=a_eq, b_eq=np.concatenate(rhs),
+        res = linprog(objective, A_ub=a_ub, b_ub=np.zeros(row_ub), A_eq=a_eq, b_eq=np.concatenate(rhs),
                       bounds=bounds, method="highs")
         if res.status == 0:
             out[start:start + len(part)] = res.x[ends] > 1e-9

@@ -56,7 +56,7 @@ def bca_limits(boot: np.ndarray, estimate: float, ahat: float, alpha) -> np.ndar
     boot = boot[np.isfinite(boot)]
     if len(boot) == 0:
         return np.full(len(alpha), np.nan)
-    share = np.mean(boot < estimate)
+    share = float(np.mean(boot < estimate))
     share = min(max(share, 0.5 / len(boot)), 1 - 0.5 / len(boot))
     z0 = norm.ppf(share)
     za = norm.ppf(np.asarray(alpha, float))

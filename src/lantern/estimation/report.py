@@ -77,8 +77,9 @@ def figures(result: EstimationResult) -> dict[str, str]:
         hi = np.quantile(est, 0.995)
         ax.hist(np.clip(est, None, hi), bins=40, color="#9bbbd9", edgecolor="white")
         ax.axvline(result.estimate, color="black", lw=2, label="estimate")
-        lo95, hi95 = result.intervals.get("bca", {}).get(0.95, (None, None))
-        if lo95 is not None and np.isfinite(lo95):
+        bca95 = result.intervals.get("bca", {}).get(0.95)
+        if bca95 is not None and np.isfinite(bca95[0]):
+            lo95, hi95 = bca95
             ax.axvline(lo95, color="#c0392b", ls="--", label="95% BCa limits")
             ax.axvline(hi95, color="#c0392b", ls="--")
         ax.set_xlabel("estimated total population")
@@ -92,8 +93,9 @@ def figures(result: EstimationResult) -> dict[str, str]:
         fig, ax = plt.subplots(figsize=(6, 2.8))
         ax.plot(curve["total"], curve["probability"], color="#4a78a8", lw=2)
         ax.axvline(result.estimate, color="black", lw=1.5, label="posterior median")
-        lo95, hi95 = result.intervals.get("dga", {}).get(0.95, (None, None))
-        if lo95 is not None:
+        dga95 = result.intervals.get("dga", {}).get(0.95)
+        if dga95 is not None:
+            lo95, hi95 = dga95
             ax.axvline(lo95, color="#c0392b", ls="--", label="95% posterior interval")
             ax.axvline(hi95, color="#c0392b", ls="--")
         ax.set_xlabel("total population N")
@@ -107,10 +109,12 @@ def figures(result: EstimationResult) -> dict[str, str]:
         fig, ax = plt.subplots(figsize=(6.5, 0.9 + 0.28 * len(sens)))
         labels = [c.label if len(c.label) < 45 else c.model for c in sens]
         y = np.arange(len(sens))[::-1]
-        ax.scatter([c.estimate for c in sens], y, color="#4a78a8", zorder=3)
+        # a model whose estimate does not exist has none: NaN, which matplotlib leaves out
+        x = np.array([np.nan if c.estimate is None else c.estimate for c in sens], float)
+        ax.scatter(x, y, color="#4a78a8", zorder=3)
         chosen = [i for i, c in enumerate(sens) if c.model == result.model.string]
         for i in chosen:
-            ax.scatter([sens[i].estimate], [y[i]], color="#c0392b", s=60, zorder=4, label="chosen model")
+            ax.scatter([x[i]], [y[i]], color="#c0392b", s=60, zorder=4, label="chosen model")
         ax.set_yticks(y)
         ax.set_yticklabels(labels, fontsize=7)
         ax.axvline(result.observed, color="grey", ls=":", label="observed")
@@ -149,7 +153,8 @@ def render_html(result: EstimationResult) -> str:
         or result.intervals.get("dga") \
         or result.intervals.get("profile") \
         or result.intervals.get("lognormal") or {}
-    lo, hi = main_iv.get(0.95, (None, None))
+    main95 = main_iv.get(0.95)
+    main_lo, main_hi = main95 if main95 else (None, None)
     boot_note = ""
     if result.bootstrap:
         top = ", ".join(f"{e(k)} ({v})" for k, v in list(result.bootstrap["models_chosen"].items())[:5])
@@ -171,7 +176,7 @@ figure {{ margin: .5em 0; }} svg {{ max-width: 100%; height: auto; }}
 <h1>Estimated size of the hidden population (multiple systems estimation)</h1>
 <p class="headline">Estimated total: <b>{_fmt(result.estimate)}</b> people, of whom {result.observed:,} appear
 on at least one list and about {_fmt(result.dark_figure)} on none.
-95% interval: {_fmt(lo)} to {_fmt(hi)}.</p>
+95% interval: {_fmt(main_lo)} to {_fmt(main_hi)}.</p>
 <h2>Warnings</h2><ul class="warn">{warn}</ul>
 <h2>The data</h2>
 <p>{len(result.lists)} lists; each row is a combination of lists and the number of people found on exactly

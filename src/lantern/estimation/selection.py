@@ -79,7 +79,7 @@ def fit_models(
     faces: dict = {}
     packed = np.packbits(yi > 0, axis=1)
     supports = [r.tobytes() for r in packed]
-    uniq = {}
+    uniq: dict[tuple[frozenset[int], bytes], int] = {}
     for b, m in enumerate(models):
         uniq.setdefault((m, supports[b]), b)
     warm_rank_cache(t, [face_of(t, m, yi[b], sup) for (m, sup), b in uniq.items()])
@@ -105,7 +105,7 @@ def fit_models(
     # shared design and a single GEMM per IRLS step; the rest pack each member's own terms into k
     # columns, grouped by k (see fit_poisson_packed).
     groups: dict[bytes, list[int]] = {}
-    for b in idx:
+    for b in idx.tolist():
         groups.setdefault(np.packbits(term_mask[b]).tobytes(), []).append(b)
     shared = [np.asarray(g) for g in groups.values() if len(g) >= 16]
     rest = np.asarray(sorted(b for g in groups.values() if len(g) < 16 for b in g), dtype=np.int64)
@@ -181,22 +181,24 @@ def stepwise(
         idx = np.flatnonzero(active)
         if len(idx) == 0:
             break
-        res = fit_models(t, y[idx], [models[b] for b in idx], check=False, with_cov=False)
+        members: list[int] = idx.tolist()
+        res = fit_models(t, y[idx], [models[b] for b in members], check=False, with_cov=False)
+        assert res.fit is not None  # fit_models always fits when check=False
         pstar = res.fit.mu @ Xp  # masked cells have mu = 0
         n = nstar[idx]
         pval = np.minimum(poisson.cdf(n, pstar), poisson.sf(n - 1, pstar))
         pval = np.where(included[idx], 1.0, pval)
         # candidates per member, best p first (ties: lowest index, as SparseMSE)
-        cands = {}
-        for k, b in enumerate(idx):
+        cands: dict[int, list[int]] = {}
+        for k, b in enumerate(members):
             order = np.lexsort((np.arange(len(pairs)), pval[k]))
-            cands[b] = [j for j in order if pval[k, j] < threshold]
-        ptr = {b: 0 for b in idx}
+            cands[b] = [int(j) for j in order if pval[k, j] < threshold]
+        ptr = {b: 0 for b in members}
         chosen: dict[int, int] = {}
         # Try every member's next candidate together: one batched fit, then the exact LP only for
         # fits whose Newton steps did not settle (see existence.check_models).
         while True:
-            trial = [b for b in idx if b not in chosen and ptr[b] < len(cands[b])]
+            trial = [b for b in members if b not in chosen and ptr[b] < len(cands[b])]
             if not trial:
                 break
             tmodels = [frozenset(models[b] | {pairs[cands[b][ptr[b]]]}) for b in trial]
@@ -206,7 +208,7 @@ def stepwise(
                     chosen[b] = cands[b][ptr[b]]
                 else:
                     ptr[b] += 1
-        for k, b in enumerate(idx):
+        for k, b in enumerate(members):
             if b not in chosen:
                 active[b] = False
                 continue

@@ -39,7 +39,7 @@ def loglinear_probabilities(capture: list[float], interactions: dict[int, float]
 def mixture_probabilities(classes: list[tuple[float, list[float]]]) -> np.ndarray:
     """Mixture over latent classes ``[(weight, capture probabilities), ...]`` (independent lists within)."""
     total = sum(w for w, _ in classes)
-    return sum(w / total * loglinear_probabilities(p) for w, p in classes)
+    return np.sum([w / total * loglinear_probabilities(p) for w, p in classes], axis=0)
 
 
 def draw_tables(N: int, probs: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
