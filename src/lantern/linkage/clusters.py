@@ -165,6 +165,8 @@ def blocking_recall(features: pd.DataFrame, truth: np.ndarray) -> dict:
         v = features[key].to_numpy(dtype=object)
         hit |= (v[a] == v[b]) & pd.notna(v[a])
     for k1, k2 in CROSS_BLOCKING:
+        if k1 not in features.columns or k2 not in features.columns:
+            continue  # e.g. the citizenship keys of lists without citizenship
         v1 = features[k1].to_numpy(dtype=object)
         v2 = features[k2].to_numpy(dtype=object)
         hit |= ((v1[a] == v2[b]) & pd.notna(v1[a])) | ((v2[a] == v1[b]) & pd.notna(v2[a]))
