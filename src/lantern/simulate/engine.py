@@ -587,7 +587,7 @@ def _interviews(sc: Scenario, std: StandardView, P: dict, E: dict, records: pl.D
         lst = lists[name].select("record_id", "record_date", "region")
         parts.append(t.join(lst, on="record_id", how="left", maintain_order="left").with_columns(pl.lit(name).alias("agency")))
     if not parts:
-        flags = set(std.indicator_ids) | set(std.factor_ids)
+        flags = set(std.indicator_ids) | set(std.factor_ids) | {"identified_victim"}
         return pl.DataFrame(schema={
             c: pl.Date if c == "interview_date" else pl.Int32 if c == "age" else pl.Int8 if c in flags else pl.String
             for c in std.assessment_columns})
@@ -648,6 +648,16 @@ def _interviews(sc: Scenario, std: StandardView, P: dict, E: dict, records: pl.D
     age = np.floor((idate - P["birth"][pid]) / 365.25).astype(np.int32)
     age_known = rng.random(k) >= iv["age_unknown"]
     form_known = E["exploited"][pid] & (rng.random(k) < iv["form_recorded"])
+    # formal identification (standard: identified_victim), drawn last so the other columns keep their
+    # values: an exploited interviewee is recorded identified with the agency's rate (police and
+    # anti-trafficking agencies identify more often), a non-exploited one with the error rate;
+    # `identification_unknown` of the interviews cannot check the record (null)
+    id_rate = np.full(k, iv["identified_if_exploited"], dtype=float)
+    for name, a in agencies.items():
+        if a["identified_if_exploited"] is not None:
+            id_rate[agency == name] = a["identified_if_exploited"]
+    identified = _answers(E["exploited"][pid][:, None], rng, id_rate,
+                          np.full(k, iv["identified_if_not_exploited"]), np.full(k, iv["identification_unknown"]))[:, 0]
     country = np.array([agencies[x]["country"] for x in agency], dtype=object) if k else np.array([], dtype=object)
     version = std.version
     cols = [
@@ -667,6 +677,7 @@ def _interviews(sc: Scenario, std: StandardView, P: dict, E: dict, records: pl.D
         _S("education", np.asarray(P["edu_codes"], dtype=object)[P["edu"][pid]]),
         _S("sector", E["sector"][pid]),
         _S("exploitation_form", np.where(form_known, E["form"][pid], None)),
+        _ans_series("identified_victim", identified),
     )
     out = out.with_columns(pl.when(pl.Series(age_known)).then(pl.col("age")).otherwise(None).alias("age"))
     ans_cols = []

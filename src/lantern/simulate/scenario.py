@@ -377,6 +377,8 @@ _AGENCY = struct({
     "romanisation": (_romanisation, {}),
     "noise": (_NOISE, {}),
     "interview_noise": (struct({"yes_if_true": (_prob, None), "yes_if_false": (_prob, None), "unknown": (_prob, None)}), {}),
+    # P(an exploited person this agency interviews is recorded as formally identified); None = interviews'
+    "identified_if_exploited": (_prob, None),
 })
 
 _GRADES = mapping(_key_grade, _prob)
@@ -437,6 +439,10 @@ _SCHEMA = struct({
         "yes_if_true_withheld": (_prob, 0.1),
         "age_unknown": (_prob, 0.03),
         "form_recorded": (_prob, 0.6),
+        # formal identification under the national referral mechanism (standard: identified_victim)
+        "identified_if_exploited": (_prob, 0.3),
+        "identified_if_not_exploited": (_prob, 0.0),
+        "identification_unknown": (_prob, 0.1),
     }), {}),
     "lists": (struct({
         "dependence": (_nonneg, 1.0),
@@ -562,12 +568,19 @@ def _cross_checks(d: dict, ctx: _Ctx) -> None:
     iv = d["interviews"]
     _sum_at_most_one(ctx, "interviews", iv, ("yes_if_true", "unknown"))
     _sum_at_most_one(ctx, "interviews", iv, ("yes_if_false", "unknown"))
+    _sum_at_most_one(ctx, "interviews", iv, ("identified_if_exploited", "identification_unknown"))
+    _sum_at_most_one(ctx, "interviews", iv, ("identified_if_not_exploited", "identification_unknown"))
     for name, a in d["lists"]["agencies"].items():
         _sum_at_most_one(ctx, f"lists.agencies.{name}.noise", a["noise"], ("dob_missing", "dob_jan1", "dob_swap"))
         merged = {k: (a["interview_noise"].get(k) if a["interview_noise"].get(k) is not None else iv[k])
                   for k in ("yes_if_true", "yes_if_false", "unknown")}
         _sum_at_most_one(ctx, f"lists.agencies.{name}.interview_noise", merged, ("yes_if_true", "unknown"))
         _sum_at_most_one(ctx, f"lists.agencies.{name}.interview_noise", merged, ("yes_if_false", "unknown"))
+        if a["identified_if_exploited"] is not None:
+            _sum_at_most_one(ctx, f"lists.agencies.{name}",
+                             {"identified_if_exploited": a["identified_if_exploited"],
+                              "interviews.identification_unknown": iv["identification_unknown"]},
+                             ("identified_if_exploited", "interviews.identification_unknown"))
     for lvl in ("exploited", "not_exploited"):
         for dim, _ in ctx.std.dimensions:
             if dim not in d["indicators"][lvl]["dimensions"]:
