@@ -217,6 +217,7 @@ def seed_demo(*, people: int = 300, seed: int = 20261204, password: str) -> Seed
             country_of_interview=row.get("country_of_interview") or "", region=row.get("region") or "",
             legal_status=row.get("legal_status") or "", education=row.get("education") or "",
             sector=row.get("sector") or "", exploitation_form=row.get("exploitation_form") or "",
+            identified_victim=_flag(row.get("identified_victim")),
             indicators={k: _flag(row.get(k)) for k in indicator_ids}, factors={k: _flag(row.get(k)) for k in factor_ids},
             source="demo", external_id=str(row.get("assessment_id") or "")[:100],
         ))

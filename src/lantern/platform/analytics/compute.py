@@ -18,7 +18,7 @@ from lantern.errors import LanternError
 from lantern.platform import vocab
 from lantern.platform.analytics import selectors
 
-MEASURES = ("persons", "vulnerable", "presumed_victims", "registered_victims")
+MEASURES = ("persons", "vulnerable", "presumed_victims", "identified_victims", "registered_victims")
 COMPOSE_VARIABLES = ("period", "country", "region", "citizenship", "citizenship_group", "sex", "age_band",
                      "exploitation_form", "exploitation_group", "sector", "legal_status", "education")
 RATE_DIMENSIONS = ("country", "citizenship")

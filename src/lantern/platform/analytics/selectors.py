@@ -44,7 +44,7 @@ def assessment_frame(*, user, purpose: str):
     schema = {}
     for c in std.assessment_columns():
         schema[c.name] = (pl.Date if c.name == "interview_date" else
-                          pl.Int64 if c.name == "age" or c.kind in ("indicator", "factor") else pl.String)
+                          pl.Int64 if c.name == "age" or c.dtype == "flag" else pl.String)
     rows = []
     for a in assessment_rows_for_analysis(user=user).order_by("interview_date", "id").iterator(chunk_size=2000):
         flat = assessment_flat_row(a)

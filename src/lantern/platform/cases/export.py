@@ -8,6 +8,8 @@ from lantern.platform.cases.validation import flag_to_int
 
 CORE = ("sex", "age", "citizenship", "country_of_interview", "region", "legal_status", "education", "sector",
         "exploitation_form")
+#: yes/no/unknown answers of the core, written 1 / 0 / null like the indicators and factors
+FLAGS = ("identified_victim",)
 
 
 def assessment_flat_row(a) -> dict[str, Any]:
@@ -21,6 +23,8 @@ def assessment_flat_row(a) -> dict[str, Any]:
     for name in CORE:
         value = getattr(a, name)
         row[name] = value if value not in ("",) else None
+    for name in FLAGS:
+        row[name] = flag_to_int(getattr(a, name))
     for answers in (a.indicators, a.factors):
         for key, answer in answers.items():
             row[key] = flag_to_int(answer)

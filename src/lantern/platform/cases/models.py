@@ -78,6 +78,10 @@ class Assessment(models.Model):
     education = models.CharField(max_length=40, blank=True)
     sector = models.CharField(max_length=40, blank=True)
     exploitation_form = models.CharField(max_length=40, blank=True)
+    # formal identification by the competent authority (standard: identified_victim), yes|no|unknown like
+    # the items; the flat format stores it as 1 / 0 / null
+    identified_victim = models.CharField(max_length=10, default="unknown",
+                                         choices=[("yes", "yes"), ("no", "no"), ("unknown", "unknown")])
     indicators = models.JSONField(default=dict)  # {indicator id: yes|no|unknown}
     factors = models.JSONField(default=dict)  # {factor id: yes|no|unknown}
     notes = EncryptedTextField(_("notes"), blank=True)  # free text may name people: encrypted too

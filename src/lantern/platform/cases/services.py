@@ -29,7 +29,9 @@ from lantern.platform.cases.models import (
 from lantern.platform.cases.selectors import require
 
 ASSESSMENT_FIELDS = ("standard_version", "interview_date", "sex", "age", "citizenship", "country_of_interview",
-                     "region", "legal_status", "education", "sector", "exploitation_form")
+                     "region", "legal_status", "education", "sector", "exploitation_form", "identified_victim")
+#: yes/no/unknown columns of the flat format's core (not indicators or factors); absent means unknown
+FLAG_FIELDS = ("identified_victim",)
 
 
 def _checked(capability: str, *, action: str):
@@ -119,7 +121,8 @@ def _make_assessment(*, user, subject: Subject, cleaned: Mapping[str, Any], sour
         indicators=dict(cleaned["indicators"]),
         factors=dict(cleaned["factors"]),
         notes=cleaned.get("notes", ""),
-        **{f: cleaned.get(f) if cleaned.get(f) is not None else ("" if f not in ("age", "interview_date") else None)
+        **{f: cleaned.get(f) if cleaned.get(f) is not None else
+           (None if f in ("age", "interview_date") else validation.UNKNOWN if f in FLAG_FIELDS else "")
            for f in ASSESSMENT_FIELDS},
     )
 

@@ -143,6 +143,14 @@ def clean_assessment(
                 continue
             out["indicators" if col.kind == "indicator" else "factors"][name] = answer
             continue
+        if col.dtype == "flag":  # a yes/no/unknown question of the core, e.g. identified_victim
+            answer = parse_flag(data.get(name))
+            if answer is None:
+                problems.append(Problem(f"{str(data[name])[:20]!r} is not an answer: use 1/0/empty or yes/no/unknown",
+                                        field=name, record=record))
+                continue
+            out[name] = answer
+            continue
         raw = data.get(name)
         empty = raw is None or (isinstance(raw, str) and not raw.strip())
         if empty:

@@ -88,6 +88,7 @@ CORE_LABELS = {
     "education": _("Education"),
     "sector": _("Sector of work"),
     "exploitation_form": _("Suspected form of exploitation"),
+    "identified_victim": _("Formally identified as a victim of trafficking (national referral mechanism)"),
 }
 
 
@@ -112,6 +113,8 @@ class DemographicsForm(ProblemsMixin, forms.Form):
                 field = forms.DateField(label=label, required=col.required, widget=DateInput())
             elif col.dtype == "int":
                 field = forms.IntegerField(label=label, required=col.required, min_value=0, max_value=120)
+            elif col.dtype == "flag":  # yes / no / unknown (identified_victim); empty is unknown
+                field = forms.ChoiceField(label=label, required=False, choices=_choices("answer", blank=True))
             elif col.code_list:
                 field = forms.ChoiceField(label=label, required=col.required,
                                           choices=_choices(col.code_list, blank=True))
