@@ -116,3 +116,7 @@ def test_services_store_it_and_analytics_count_it(caseworker, make_user, flat_ro
     finally:
         ds.close()
     assert n == (2, 3)
+    # the analyst's composed table (disclosure-controlled: 2 is shown as "<11", never the count)
+    spec = compute.composed_spec(measure="identified_victims", by=["period"])
+    (table,) = compute.compute(user=analyst, spec=spec, purpose="test")
+    assert int(table.true_frame()["true_value"].iloc[-1]) == 2 and "2" not in set(table.frame()["display"])
