@@ -210,7 +210,8 @@ def key_domain(col: str) -> str:
 
 
 BLOOM_FIELDS = {"gn": bigrams, "fn": bigrams, "dob": positional_digits}
-TOKEN_FIELDS = ("gn", "fn", "gn_ph", "fn_ph", "gn_ph1", "fn_ph1", "dob", "dob_swap", "dob_y", "sex", "cit", "gn_tf", "fn_tf")
+TOKEN_FIELDS = ("gn", "fn", "gn_ph", "fn_ph", "gn_ph1", "fn_ph1", "dob", "dob_swap", "dob_y", "sex", "cit", "gn_tf", "fn_tf",
+                "gn_phtf", "fn_phtf", "gn_ph1tf", "fn_ph1tf")
 
 
 def encode_features(features: pd.DataFrame, secret: bytes, *, params: BloomParams | None = None) -> pd.DataFrame:

@@ -17,6 +17,8 @@ Features (``None`` when unknown):
 ``sex``, ``cit``            codes
 ``x_<col>``                 extra text columns, normalised
 ``gn_tf``, ``fn_tf``        citizenship + name: the key of the within-citizenship term frequency
+``gn_phtf``, ``gn_ph1tf``…  citizenship + phonetic code (of the whole name / its first part): the
+                            same for the phonetic levels
 ``bk_*``                    blocking keys (see :data:`BLOCKING_KEYS`)
 """
 
@@ -129,6 +131,8 @@ def prepare_features(raw: pd.DataFrame, roles: list[str]) -> pd.DataFrame:
         cit = out["cit"].fillna("?")
         out["gn_tf"] = _join(cit, out["gn"])
         out["fn_tf"] = _join(cit, out["fn"])
+        for col in ("gn_ph", "fn_ph", "gn_ph1", "fn_ph1"):  # phonetic codes' frequency within citizenship
+            out[col + "tf"] = _join(cit, out[col])
     add_blocking_keys(out, extras)
     return out
 

@@ -103,6 +103,18 @@ def _dice(spec: ModelSpec, col: str, other: str | None = None) -> str:
     return f"(2.0 * ({inter}) / nullif({col}_bfn_l + {other}_bfn_r, 0))"
 
 
+def _phonetic_tf(spec: ModelSpec, col: str) -> dict:
+    """Term-frequency adjustment of a phonetic level by the code's frequency within citizenship.
+
+    Agreeing on the code of a rare name is strong evidence, on a short common code (``INNA`` and
+    ``YANA`` both code ``5``) weak; one u for the whole level cannot say so. The level keeps its
+    own u (``disable_tf_exact_match_detection``), so its weight becomes log2(m / tf(code)).
+    """
+    if not spec.has_citizenship:
+        return {}
+    return {"tf_adjustment_column": f"{col}tf", "tf_adjustment_weight": 1.0, "disable_tf_exact_match_detection": True}
+
+
 def _name_comparison(spec: ModelSpec, engine: str, col: str, other: str, label: str) -> dict:
     hi, lo = NAME_THRESHOLDS_BLOOM if spec.encoded else NAME_THRESHOLDS_PLAIN
     tf_col = f"{col}_tf" if spec.has_citizenship else col
@@ -122,8 +134,9 @@ def _name_comparison(spec: ModelSpec, engine: str, col: str, other: str, label: 
               if tf_col != col else []),
             {"sql_condition": f"{col}_l = {other}_r AND {other}_l = {col}_r", "label_for_charts": "swapped with the other name"},
             {"sql_condition": f"{sim} >= {hi}", "label_for_charts": f"similarity >= {hi}"},
-            {"sql_condition": f"{col}_ph_l = {col}_ph_r", "label_for_charts": "same phonetic code"},
-            {"sql_condition": f"{col}_ph1_l = {col}_ph1_r", "label_for_charts": "same phonetic code of the first part"},
+            {"sql_condition": f"{col}_ph_l = {col}_ph_r", "label_for_charts": "same phonetic code", **_phonetic_tf(spec, f"{col}_ph")},
+            {"sql_condition": f"{col}_ph1_l = {col}_ph1_r", "label_for_charts": "same phonetic code of the first part",
+             **_phonetic_tf(spec, f"{col}_ph1")},
             {"sql_condition": f"({swap_a} >= {lo} AND {swap_b} >= {lo}) OR ({col}_ph_l = {other}_ph_r AND {other}_ph_l = {col}_ph_r)",
              "label_for_charts": "swapped with the other name, similar"},
             {"sql_condition": f"{sim} >= {lo}", "label_for_charts": f"similarity >= {lo}"},
@@ -354,7 +367,7 @@ def term_frequencies(features: pd.DataFrame, col: str) -> pd.DataFrame:
 def _register_tf(linker, db_api, features: pd.DataFrame, spec: ModelSpec, cache: dict) -> None:
     if not spec.has_citizenship:
         return
-    for col in ("gn_tf", "fn_tf"):
+    for col in ("gn_tf", "fn_tf", "gn_phtf", "fn_phtf", "gn_ph1tf", "fn_ph1tf"):
         if col not in cache:
             cache[col] = db_api.register(term_frequencies(features, col), table_name=f"lantern_tf_{col}")
         linker.table_management.register_term_frequency_lookup(cache[col], col)
