@@ -364,13 +364,57 @@ def term_frequencies(features: pd.DataFrame, col: str) -> pd.DataFrame:
     return pd.DataFrame({col: counts["key"].to_numpy(), f"tf_{col}": counts["tf"].to_numpy()})
 
 
-def _register_tf(linker, db_api, features: pd.DataFrame, spec: ModelSpec, cache: dict) -> None:
+#: phonetic TF key column -> (comparison, level) whose own u the adjustment is relative to
+PHONETIC_TF_LEVELS = {
+    "gn_phtf": ("given_name", "same phonetic code"),
+    "gn_ph1tf": ("given_name", "same phonetic code of the first part"),
+    "fn_phtf": ("family_name", "same phonetic code"),
+    "fn_ph1tf": ("family_name", "same phonetic code of the first part"),
+}
+
+
+def _scaled_phonetic_tf(table: pd.DataFrame, col: str, features: pd.DataFrame, u_level: float) -> pd.DataFrame:
+    """Rescale a phonetic code's within-citizenship frequency for Splink's TF adjustment.
+
+    Splink adds ``log2(u_level) − log2(tf)`` to the level's weight ``log2(m/u_level)``. The level's u
+    is P(same code, names not more alike | non-match), smaller than P(same code | non-match), so the
+    raw frequency would push every phonetic agreement down. With
+    ``tf' = tf · u_level / u_base``, where ``u_base`` is the probability that two records of the
+    same citizenship share a code (Σ over citizenships of (n_c² / Σ n²) · Σ_code tf²), the
+    adjustment becomes ``log2(u_base / tf)``: zero for a code of average frequency, positive for a
+    rare one, negative for a common one — the same rule Splink applies to exact levels.
+    """
+    key = features[col]
+    cit = features["cit"].fillna("?")[key.notna()]
+    n = cit.value_counts()
+    w = (n ** 2) / float((n ** 2).sum())
+    tf = term_frequencies(features, col)
+    tf["cit"] = features.loc[key.notna(), "cit"].fillna("?").groupby(key[key.notna()].to_numpy()).first().reindex(tf[col]).to_numpy()
+    per_cit = tf.groupby("cit")[f"tf_{col}"].apply(lambda v: float((v ** 2).sum()))
+    u_base = float((w.reindex(per_cit.index).fillna(0) * per_cit).sum())
+    out = table.copy()
+    if u_base > 0 and u_level and u_level > 0:
+        out[f"tf_{col}"] = out[f"tf_{col}"] * (u_level / u_base)
+    return out
+
+
+def _register_tf(linker, db_api, features: pd.DataFrame, spec: ModelSpec, cache: dict, model: dict | None = None) -> None:
+    """Register the within-citizenship TF tables; with ``model`` (trained u values), the phonetic
+    tables are rescaled relative to their level's u (:func:`_scaled_phonetic_tf`)."""
     if not spec.has_citizenship:
         return
-    for col in ("gn_tf", "fn_tf", "gn_phtf", "fn_phtf", "gn_ph1tf", "fn_ph1tf"):
-        if col not in cache:
-            cache[col] = db_api.register(term_frequencies(features, col), table_name=f"lantern_tf_{col}")
-        linker.table_management.register_term_frequency_lookup(cache[col], col)
+    levels = _levels(model) if model is not None else {}
+    for col in ("gn_tf", "fn_tf", *PHONETIC_TF_LEVELS):
+        if col not in features.columns:
+            continue
+        u_level = levels.get(PHONETIC_TF_LEVELS[col], {}).get("u_probability") if col in PHONETIC_TF_LEVELS else None
+        name = f"{col}_scaled" if u_level else col
+        if name not in cache:
+            table = term_frequencies(features, col)
+            if u_level:
+                table = _scaled_phonetic_tf(table, col, features, u_level)
+            cache[name] = db_api.register(table, table_name=f"lantern_tf_{name}")
+        linker.table_management.register_term_frequency_lookup(cache[name], col)
 
 
 def _register_lists(db_api, features: pd.DataFrame):
@@ -420,7 +464,7 @@ def score_with_model(features: pd.DataFrame, model: dict, *, engine: str = "duck
                     lvl[key] = src[key]
     settings["probability_two_random_records_match"] = model["probability_two_random_records_match"]
     linker = Linker(sdfs, settings, log_level=None)
-    _register_tf(linker, db_api, features, spec, {})
+    _register_tf(linker, db_api, features, spec, {}, model=settings)
     return _predict(linker, keep_above)
 
 
@@ -515,7 +559,7 @@ def train_and_score(
         lap("em_name_block")
     final = _assemble_model(base, after_dob_block, after_name_block)
     linker = Linker(sdfs, final, log_level=None)
-    _register_tf(linker, db_api, features, spec, tf_cache)
+    _register_tf(linker, db_api, features, spec, tf_cache, model=final)
     pairs = _predict(linker, keep_above)
     lap("predict")
     model_json = linker.misc.save_model_to_json()
