@@ -40,3 +40,17 @@ def test_no_phonetic_tf_without_citizenship():
     assert "gn_phtf" not in feats.columns
     levels = _phonetic_levels(settings_dict(ModelSpec.from_features(feats), "duckdb"))
     assert levels and not any("tf_adjustment_column" in lvl for lvl in levels)
+
+
+def test_scaled_phonetic_tf_is_relative_to_the_average_code():
+    import math
+
+    from lantern.linkage.model import _scaled_phonetic_tf
+
+    feats = pd.DataFrame({"cit": ["UA"] * 10, "gn_phtf": ["UA|5"] * 8 + ["UA|62", "UA|41"]})
+    raw = term_frequencies(feats, "gn_phtf")
+    scaled = _scaled_phonetic_tf(raw, "gn_phtf", feats, u_level=0.01).set_index("gn_phtf")["tf_gn_phtf"]
+    u_base = 0.8 ** 2 + 0.1 ** 2 + 0.1 ** 2  # chance that two UA records share a code
+    adj = {k: math.log2(0.01) - math.log2(v) for k, v in scaled.items()}  # what Splink adds to the level
+    assert math.isclose(adj["UA|62"], math.log2(u_base / 0.1))
+    assert adj["UA|62"] > 0 > adj["UA|5"]  # a rare code counts for more, a common one for less
