@@ -106,3 +106,17 @@ def test_column_flags_map_other_names(tmp_path, capsys):
 def test_help_lists_both_spellings(capsys):
     code, text = run(["link", "--help"], capsys)
     assert code == 0 and "encode" in text and "--out DIR" in text
+
+
+def test_column_map_refuses_an_empty_required_role(tmp_path):
+    from lantern.errors import LanternError
+    from lantern.linkage.io import ColumnMap
+
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("record_id: id\nfamily_name:\nsex:\n", encoding="utf-8")
+    with pytest.raises(LanternError) as info:
+        ColumnMap.from_yaml(mapping)
+    [problem] = info.value.problems  # sex may be empty; family_name may not
+    assert problem.field == "family_name" and problem.record == str(mapping)
+    mapping.write_text("record_id: id\nsex:\n", encoding="utf-8")
+    assert ColumnMap.from_yaml(mapping).sex is None and ColumnMap.from_yaml(mapping).record_id == "id"

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -71,10 +72,18 @@ class ColumnMap:
         ]
         if problems:
             raise LanternError(problems)
+        problems = [
+            Problem(reason="this role must name a column (only sex and citizenship may be left empty)",
+                    field=str(k), record=str(path))
+            for k, v in data.items() if v is None and k not in ("sex", "citizenship", "extra")
+        ]
+        if problems:
+            raise LanternError(problems)
         extra = data.pop("extra", None) or ()
         if isinstance(extra, str):
             extra = (extra,)
-        return replace(cls(), **{k: (str(v) if v is not None else None) for k, v in data.items()}, extra=tuple(extra))
+        roles: dict[str, Any] = {k: (str(v) if v is not None else None) for k, v in data.items()}
+        return replace(cls(), **roles, extra=tuple(extra))
 
 
 def read_table(path: Path) -> pd.DataFrame:

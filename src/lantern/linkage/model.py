@@ -165,7 +165,7 @@ def _dob_comparison(spec: ModelSpec, engine: str) -> dict:
 
 
 def _exact_comparison(col: str, label: str, tf: bool) -> dict:
-    exact = {"sql_condition": f"{col}_l = {col}_r", "label_for_charts": "exact"}
+    exact: dict[str, object] = {"sql_condition": f"{col}_l = {col}_r", "label_for_charts": "exact"}
     if tf:
         exact |= {"tf_adjustment_column": col, "tf_adjustment_weight": 1.0}
     return {

@@ -125,7 +125,9 @@ def normalise_dob(value: object) -> str | None:
 
 def is_placeholder_dob(dob: str | None) -> bool:
     """True for 1 January, the usual placeholder when only the year of birth is known."""
-    return bool(dob) and dob[5:7] == PLACEHOLDER_MONTH_DAY[0] and dob[8:10] == PLACEHOLDER_MONTH_DAY[1]
+    if not dob:
+        return False
+    return dob[5:7] == PLACEHOLDER_MONTH_DAY[0] and dob[8:10] == PLACEHOLDER_MONTH_DAY[1]
 
 
 def normalise_code(value: object) -> str | None:

@@ -110,27 +110,18 @@ class LinkageResult:
 
 
 def estimate_from_histories(hist: pd.DataFrame) -> dict:
-    """The population estimate from ``lantern.estimation``, if that module provides one.
+    """The population estimate from ``lantern.estimation`` (default method: stepwise).
 
-    Returns ``{"estimate": float, "estimate_method": str}`` or ``{"estimate": None, "estimate_note": …}``.
+    Returns ``{"estimate": float, "estimate_method": str}``, or ``{"estimate": None, "estimate_note": …}``
+    when no estimate exists for these histories (the reason is the note).
     """
+    from lantern.estimation import estimate
+
     try:
-        from lantern import estimation
-    except ImportError:  # pragma: no cover
-        estimation = None
-    fn = getattr(estimation, "estimate_from_histories", None) or getattr(estimation, "estimate", None)
-    if fn is None:
-        return {"estimate": None, "estimate_note": "lantern.estimation provides no estimator yet; histories only"}
-    try:
-        res = fn(hist)
+        res = estimate(hist)
     except LanternError as exc:
         return {"estimate": None, "estimate_note": str(exc)}
-    value = getattr(res, "estimate", getattr(res, "n_hat", res))
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return {"estimate": None, "estimate_note": f"unrecognised estimation result {type(res).__name__}"}
-    return {"estimate": value, "estimate_method": getattr(res, "method", type(res).__name__)}
+    return {"estimate": float(res.estimate), "estimate_method": res.method}
 
 
 def link_lists(
