@@ -3,49 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from urllib.parse import urlparse
 
 import pytest
 
 from lantern.platform.roles import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture
-def browser_page(live_server):
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    outside: list[str] = []
-    host = urlparse(live_server.url).netloc
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )
-        context = browser.new_context(viewport={"width": 1024, "height": 768})  # a tablet in landscape
-
-        def guard(route):
-            if urlparse(route.request.url).netloc != host:
-                outside.append(route.request.url)
-                return route.abort()
-            return route.continue_()
-
-        context.route("**/*", guard)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        yield page
-        context.close()
-        browser.close()
-    assert not outside, f"the pages tried to reach outside: {outside}"
-
-
-def test_sign_in_and_complete_an_intake(browser_page, live_server, settings):
+def test_sign_in_and_complete_an_intake(page, live_server, settings):
     from django.contrib.auth import get_user_model
     from playwright.sync_api import expect
 
@@ -56,7 +22,6 @@ def test_sign_in_and_complete_an_intake(browser_page, live_server, settings):
     agency = Agency.objects.create(key="ngo", name="NGO", type="ngo", country="RO")
     get_user_model().objects.create_user(username="cw", password="pw-Secret-123", agency=agency,
                                          role=Role.CASEWORKER)
-    page = browser_page
     today = dt.date.today().isoformat()
 
     page.goto(f"{live_server.url}/accounts/login/")
