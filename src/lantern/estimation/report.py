@@ -54,6 +54,15 @@ def _fmt(x) -> str:
     return f"{x:,.0f}"
 
 
+def _mark(ax, estimate: float | None, label: str, limits: tuple[float, float] | None, limits_label: str, *,
+          lw: float) -> None:
+    """Draw the estimate and, when finite, the interval's limits as vertical lines."""
+    ax.axvline(estimate, color="black", lw=lw, label=label)
+    if limits is not None and np.isfinite(limits[0]):
+        ax.axvline(limits[0], color="#c0392b", ls="--", label=limits_label)
+        ax.axvline(limits[1], color="#c0392b", ls="--")
+
+
 def figures(result: EstimationResult) -> dict[str, str]:
     import matplotlib
 
@@ -76,12 +85,7 @@ def figures(result: EstimationResult) -> dict[str, str]:
         fig, ax = plt.subplots(figsize=(6, 2.8))
         hi = np.quantile(est, 0.995)
         ax.hist(np.clip(est, None, hi), bins=40, color="#9bbbd9", edgecolor="white")
-        ax.axvline(result.estimate, color="black", lw=2, label="estimate")
-        bca95 = result.intervals.get("bca", {}).get(0.95)
-        if bca95 is not None and np.isfinite(bca95[0]):
-            lo95, hi95 = bca95
-            ax.axvline(lo95, color="#c0392b", ls="--", label="95% BCa limits")
-            ax.axvline(hi95, color="#c0392b", ls="--")
+        _mark(ax, result.estimate, "estimate", result.intervals.get("bca", {}).get(0.95), "95% BCa limits", lw=2)
         ax.set_xlabel("estimated total population")
         ax.set_ylabel("replicates")
         ax.set_title("Bootstrap distribution (model re-chosen each time)")
@@ -92,12 +96,8 @@ def figures(result: EstimationResult) -> dict[str, str]:
     if curve and curve.get("total"):
         fig, ax = plt.subplots(figsize=(6, 2.8))
         ax.plot(curve["total"], curve["probability"], color="#4a78a8", lw=2)
-        ax.axvline(result.estimate, color="black", lw=1.5, label="posterior median")
-        dga95 = result.intervals.get("dga", {}).get(0.95)
-        if dga95 is not None:
-            lo95, hi95 = dga95
-            ax.axvline(lo95, color="#c0392b", ls="--", label="95% posterior interval")
-            ax.axvline(hi95, color="#c0392b", ls="--")
+        _mark(ax, result.estimate, "posterior median", result.intervals.get("dga", {}).get(0.95),
+              "95% posterior interval", lw=1.5)
         ax.set_xlabel("total population N")
         ax.set_ylabel("posterior probability")
         ax.set_title("Posterior of N, averaged over decomposable graphs")
@@ -109,8 +109,7 @@ def figures(result: EstimationResult) -> dict[str, str]:
         fig, ax = plt.subplots(figsize=(6.5, 0.9 + 0.28 * len(sens)))
         labels = [c.label if len(c.label) < 45 else c.model for c in sens]
         y = np.arange(len(sens))[::-1]
-        # a model whose estimate does not exist has none: NaN, which matplotlib leaves out
-        x = np.array([np.nan if c.estimate is None else c.estimate for c in sens], float)
+        x = np.array([c.estimate for c in sens], dtype=float)  # only models with an estimate (above)
         ax.scatter(x, y, color="#4a78a8", zorder=3)
         chosen = [i for i, c in enumerate(sens) if c.model == result.model.string]
         for i in chosen:
