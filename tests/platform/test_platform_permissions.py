@@ -265,6 +265,23 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("analytics/releases/<str:ref>/dp/", "analytics-release-dp"): Case(
         "POST", lambda w, s: f"/analytics/releases/{_release(w, s)}/dp/", "assessment.analyse", 422, scoped=True,
         data=lambda w, s: {"epsilon": "0", "by1": "sex", "action": "plan"}),  # refused ε: no OpenDP run (slow)
+    # releases API (analytics app); publishing a draft is refused (422) for the roles that may publish
+    ("api/v1/releases", "release_list"): Case("GET", lambda w, s: "/api/v1/releases", "assessment.analyse", 200,
+                                              api=True),
+    ("api/v1/releases", "release_create"): Case(
+        "POST", lambda w, s: "/api/v1/releases", "assessment.analyse", 201, api=True,
+        data=_json({"title": "t", "measure": "persons", "by": ["period"]})),
+    ("api/v1/releases/<ref>", "release_detail"): Case(
+        "GET", lambda w, s: f"/api/v1/releases/{_release(w, s)}", "assessment.analyse", 200, scoped=True, api=True),
+    ("api/v1/releases/<ref>/check", "release_check"): Case(
+        "POST", lambda w, s: f"/api/v1/releases/{_release(w, s)}/check", "assessment.analyse", 200, scoped=True,
+        api=True),
+    ("api/v1/releases/<ref>/publish", "release_publish"): Case(
+        "POST", lambda w, s: f"/api/v1/releases/{_release(w, s)}/publish", "assessment.analyse", 422, scoped=True,
+        api=True),
+    ("api/v1/releases/<ref>/files/<fmt>", "release_file"): Case(
+        "GET", lambda w, s: f"/api/v1/releases/{_release(w, s, 'published')}/files/csv", "assessment.analyse", 200,
+        scoped=True, api=True),
     # -- end of analytics app --
 }
 

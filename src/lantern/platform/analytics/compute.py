@@ -59,6 +59,29 @@ def composed_spec(*, measure: str, by: list[str], period: str = "year", populati
     return {"standard_version": vocab.current_version(), "title": table["title"], "tables": [table]}
 
 
+def spec_choice(*, example: str = "", spec: dict[str, Any] | None = None, measure: str = "",
+                by: list[str] | tuple[str, ...] = (), period: str = "year", population: str = "tcn",
+                title: str = "") -> tuple[dict[str, Any], str]:
+    """The spec a client asked for — exactly one of a shipped example, a whole spec, or a composed table —
+    and its source label; refused (``LanternError``) otherwise. The spec itself is validated by the service."""
+    given = [name for name, value in (("example", example), ("spec", spec), ("measure", measure)) if value]
+    if len(given) != 1:
+        raise LanternError("give exactly one of 'example', 'spec' or 'measure'", field="spec", record="release")
+    if example:
+        specs = shipped_specs()
+        if example not in specs:
+            raise LanternError(f"no such example specification; choose one of {', '.join(specs)}", field="example",
+                               record="release")
+        return specs[example], f"examples/stats/{example}.yaml"
+    if spec is not None:
+        return spec, "api"
+    if measure not in MEASURES:
+        raise LanternError(f"unknown measure; choose one of {', '.join(MEASURES)}", field="measure", record="release")
+    if len(by) > 3:
+        raise LanternError("at most three variables", field="by", record="release")
+    return composed_spec(measure=measure, by=list(by), period=period, population=population, title=title), "composed"
+
+
 def parse(spec: dict[str, Any], *, source: str = "spec"):
     from lantern.statistics.spec import parse_spec
 

@@ -181,10 +181,17 @@ def safe_release_ref(ref: str) -> str:
     return ref if _RELEASE_REF.match(ref or "") else "(malformed)"
 
 
-def release_list_for_user(*, user):
+def release_list_for_user(*, user, state: str = "", audit: bool = False):
+    """My agency's releases, newest first (``state`` filters; an unknown state matches nothing)."""
     require(user, CAPABILITY, action="release.list")
-    return StatRelease.objects.filter(agency_id=user.agency_id).select_related("created_by").order_by(
+    qs = StatRelease.objects.filter(agency_id=user.agency_id).select_related("created_by").order_by(
         "-created_at", "-id")
+    if state:
+        qs = qs.filter(state=state)
+    if audit:
+        qs = list(qs)
+        audit_record(actor=user, action="release.list", object_type="release", detail=f"releases={len(qs)}")
+    return qs
 
 
 def release_get_for_user(*, user, ref: str, audit: bool = False) -> StatRelease:

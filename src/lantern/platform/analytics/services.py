@@ -32,6 +32,7 @@ from lantern.platform.audit.services import audit_record
 from lantern.platform.cases.selectors import require
 
 CAPABILITY = "assessment.analyse"
+PLATFORM_MIN_THRESHOLD = 11
 
 
 def _json_safe(value: Any) -> Any:
@@ -68,6 +69,10 @@ def release_create(*, user, title: str, spec: dict[str, Any], spec_source: str =
     except LanternError as exc:
         problems.extend(exc.problems)
         parsed = None
+    if parsed is not None and parsed.sdc.enabled and parsed.sdc.threshold < PLATFORM_MIN_THRESHOLD:
+        # a spec may ask for stricter rules, never for weaker ones than the platform's (cells 1-10 protected)
+        problems.append(Problem(f"the platform publishes no cell under {PLATFORM_MIN_THRESHOLD}: the spec's threshold "
+                                f"must be at least {PLATFORM_MIN_THRESHOLD}", field="sdc.threshold", record="release"))
     if problems:
         exc = LanternError(problems)
         _refuse(user, "release.create", None, exc)

@@ -49,7 +49,7 @@ class BearerToken(HttpBearer):
 api = NinjaAPI(
     title="Lantern API",
     version="1",
-    description="Subjects, assessments and journeys of your agency. Authenticate with `Authorization: Bearer <token>` "
+    description="Subjects, assessments, journeys and statistics releases of your agency. Authenticate with `Authorization: Bearer <token>` "
     "(create one with `lantern token create USERNAME`).",
     auth=BearerToken(),
     urls_namespace="api",
@@ -266,3 +266,8 @@ def capabilities_of(user) -> list[str]:  # used by the docs and the web UI
 from lantern.platform.interventions.api import router as _interventions_router  # noqa: E402
 
 api.add_router("/", _interventions_router)
+
+# releases of disclosure-controlled tables (lantern.platform.analytics)
+from lantern.platform.analytics.api import router as _releases_router  # noqa: E402
+
+api.add_router("/", _releases_router)
