@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from lantern.cli import main
+from lantern.linkage import DEFAULT_THRESHOLD
 
 from ._gen import make_lists
 
@@ -37,7 +38,7 @@ def test_link_writes_every_output(lists, tmp_path, capsys):
     assert list(hist.columns) == ["police", "ngo", "immigration", "count"]
     assert hist["count"].sum() == clusters["person_id"].nunique()
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["records"] == len(truth) and summary["threshold"] == 0.8
+    assert summary["records"] == len(truth) and summary["threshold"] == DEFAULT_THRESHOLD
     assert len(summary["threshold_band"]) >= 5
     assert "<table>" in (tmp_path / "r.html").read_text()
     pairs = pd.read_parquet(out / "pairs.parquet")

@@ -50,3 +50,12 @@ def test_placeholder_is_first_of_january():
     assert is_placeholder_dob("1990-01-01")
     assert not is_placeholder_dob("1990-01-02")
     assert not is_placeholder_dob(None)
+
+
+def test_long_vowels_written_doubled_compare_equal_to_short_ones():
+    # Brahmic romanisations double long vowels (ā → aa, ī → ee, ū → oo); others drop the length
+    assert normalise_name("Raajpoot") == normalise_name("RAJPUT") == "RAJPUT"
+    assert normalise_name("Deepak") == normalise_name("Dipak")
+    assert normalise_name("Laamaa") == normalise_name("LAMA")
+    assert normalise_name("Kaarkee") == normalise_name("Karki")
+    assert normalise_name("Gurung") != normalise_name("Garung")  # a short vowel is not touched

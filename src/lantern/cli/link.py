@@ -62,7 +62,7 @@ def run(
     lists: list[Path] = typer.Argument(..., help="Agency lists (.csv or .parquet), or encoded lists with --encoded."),
     out: Path = typer.Option(..., "--out", help="Output directory."),
     engine: str = typer.Option("duckdb", "--engine", help="duckdb (embedded) or spark (local mode unless configured)."),
-    threshold: float = typer.Option(None, "--threshold", help="Match probability to accept a pair (default 0.8)."),
+    threshold: float = typer.Option(None, "--threshold", help="Match probability to accept a pair (default 0.5, the Bayes decision point)."),
     encoded: bool = typer.Option(False, "--encoded", help="The lists are Bloom-filter encodings from 'lantern link encode'."),
     secret_file: Path = typer.Option(None, "--secret-file", help="With --encoded: check the lists were encoded with this secret."),
     report: Path = typer.Option(None, "--report", help="Also write an HTML report here."),

@@ -44,6 +44,9 @@ _NON_LETTER = re.compile(r"[^A-Z ]+")
 _JOINERS = re.compile(r"['’ʼ`´\-‐‑]")
 _SPACES = re.compile(r"\s+")
 _DIGITS = re.compile(r"\d+")
+#: long vowels written doubled (Brahmic romanisations: ā → aa, ī → ee, ū → oo; also ii, uu) read as one
+#: short vowel, so "Raajpoot"/"Rajput" and "Deepak"/"Dipak" compare equal
+_LONG_VOWELS = (("AA", "A"), ("EE", "I"), ("II", "I"), ("OO", "U"), ("UU", "U"))
 
 PLACEHOLDER_MONTH_DAY = ("01", "01")
 
@@ -64,6 +67,8 @@ def normalise_name(value: object) -> str | None:
     text = _JOINERS.sub("", text)
     text = _NON_LETTER.sub(" ", text)
     text = _SPACES.sub(" ", text).strip()
+    for long, short in _LONG_VOWELS:
+        text = text.replace(long, short)
     return text or None
 
 
