@@ -127,7 +127,13 @@ def check_table(table: StatTable) -> TableCheck:
 
 
 def check_linked(tables: list[StatTable]) -> list[tuple[str, str]]:
-    """Tables counting the same persons must suppress their common margins alike (else recoverable)."""
+    """Linked tables of one release, read together, must not reveal a suppressed cell.
+
+    Tables counting the same persons must suppress their common margins alike (else recoverable), and
+    the joint LP audit of each family — shared margins, plus "the children add up to the parent" for
+    nested classifications (region within country, age bands within coarser bands) — must leave every
+    suppressed cell an interval as wide as the single-table audit requires.
+    """
     import itertools
 
     from lantern.statistics.tables import _family, _shared_cells
@@ -145,6 +151,13 @@ def check_linked(tables: list[StatTable]) -> list[tuple[str, str]]:
         if (sa != sb).any():
             problems.append((b.id, f"{int((sa != sb).sum())} margin cell(s) shared with table {a.id} are suppressed in one "
                                    "table and published in the other"))
+    from lantern.statistics.tables import linked_families
+
+    for fam in linked_families(tables):
+        for x, y, child, parent in fam.unsupported:
+            problems.append((tables[x].id, f"table {tables[x].id} (by {child}) nests in table {tables[y].id} (by {parent}) "
+                                           "but they were computed apart, so their nesting is unknown: compute them "
+                                           "with one spec (lantern.statistics.compute_tables) to protect them together"))
     if not problems and tables:
         from lantern.statistics.tables import joint_failures
 

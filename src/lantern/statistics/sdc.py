@@ -513,6 +513,13 @@ def protect_array(
     return ProtectedArray(counts, status, released, intervals, rules)
 
 
+#: A linear relation between cells of linked tables: ``sum(coef * cell) + sum(coef * hidden) = 0``.
+#: ``terms`` are ``(table, flat cell, coef)``, ``hidden`` are ``(hidden variable, coef)``; hidden
+#: variables are non-negative unknowns (e.g. the count of a region found under several countries, per
+#: country), never reported.
+Relation = tuple[list[tuple[int, int, float]], list[tuple[int, float]]]
+
+
 def audit_joint(
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
     links: list[tuple[int, int, np.ndarray, np.ndarray]],
@@ -520,16 +527,21 @@ def audit_joint(
     *,
     only_linked: bool = False,
     only: list[np.ndarray] | None = None,
+    relations: Sequence[Relation] = (),
+    n_hidden: int = 0,
 ) -> list[np.ndarray]:
     """The attacker's intervals when several linked tables are read **together**.
 
     ``parts`` holds ``(counts, suppressed, primary)`` per table; ``links`` holds
     ``(table x, table y, flat cells of x, flat cells of y)`` that are the same number (a shared margin).
-    Every table's lines add up, published cells are fixed, primary cells lie in 1..threshold-1, and
-    linked suppressed cells are equal. Returns, per table, ``[lo, hi]`` for its suppressed cells in
-    ``np.flatnonzero(suppressed)`` order. With ``only_linked``, groups of cells that no link touches
-    (whose intervals are those of the single-table audit) are skipped and left NaN. ``only`` (one
-    boolean mask per table) limits the LPs to those cells.
+    ``relations`` adds further equalities (:data:`Relation`), e.g. for nested classifications "the
+    regions of country c add up to the cell of country c in the other table", with ``n_hidden``
+    non-negative unknowns they may use. Every table's lines add up, published cells are fixed at their
+    true values, primary cells lie in 1..threshold-1, and the links and relations hold. Returns, per
+    table, ``[lo, hi]`` for its suppressed cells in ``np.flatnonzero(suppressed)`` order. With
+    ``only_linked``, groups of cells that no link or relation touches (whose intervals are those of the
+    single-table audit) are skipped and left NaN. ``only`` (one boolean mask per table) limits the LPs
+    to those cells.
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -543,10 +555,13 @@ def audit_joint(
         for c in np.flatnonzero(supp.ravel()):
             var_of[(t, int(c))] = len(bounds)
             bounds.append((1.0, upper) if prim.ravel()[c] else (0.0, None))
-    n = len(bounds)
+    n_cells = len(bounds)
     out = [np.full((int(p[1].sum()), 2), np.nan) for p in parts]
-    if n == 0:
+    if n_cells == 0:
         return out
+    hidden_base = n_cells
+    bounds += [(0.0, None)] * n_hidden
+    n = len(bounds)
     rows, cols, vals, rhs = [], [], [], []
     r = 0
     for t, (counts, _supp, _prim) in enumerate(parts):
@@ -568,15 +583,41 @@ def audit_joint(
             rhs.append(b)
             r += 1
     first_link_row = r
+    flats = [p[0].ravel().astype(float) for p in parts]
     for x, y, ia, ib in links:
         for ca, cb in zip(ia, ib, strict=True):
             va, vb = var_of.get((x, int(ca))), var_of.get((y, int(cb)))
-            if va is not None and vb is not None:
-                rows += [r, r]
-                cols += [va, vb]
-                vals += [1.0, -1.0]
-                rhs.append(0.0)
-                r += 1
+            if va is None and vb is None:
+                continue
+            # a cell suppressed in one table and published in the other is pinned by it
+            b = 0.0
+            for v, coef, t, c in ((va, 1.0, x, ca), (vb, -1.0, y, cb)):
+                if v is None:
+                    b -= coef * flats[t][int(c)]
+                else:
+                    rows.append(r)
+                    cols.append(v)
+                    vals.append(coef)
+            rhs.append(b)
+            r += 1
+    for terms, hidden in relations:
+        b = 0.0
+        entries = []
+        for t, c, coef in terms:
+            v = var_of.get((t, int(c)))
+            if v is None:
+                b -= coef * flats[t][int(c)]
+            else:
+                entries.append((v, coef))
+        entries += [(hidden_base + int(h), coef) for h, coef in hidden]
+        if not entries:
+            continue  # only published cells: nothing to learn
+        for v, coef in entries:
+            rows.append(r)
+            cols.append(v)
+            vals.append(float(coef))
+        rhs.append(b)
+        r += 1
     a_eq = coo_matrix((vals, (rows, cols)), shape=(r, n)).tocsr()
     b_eq = np.asarray(rhs, dtype=float)
     incidence = abs(a_eq)
@@ -586,16 +627,17 @@ def audit_joint(
     if only is not None:
         wanted = {var_of[(t, int(c))] for t, mask in enumerate(only) for c in np.flatnonzero(np.asarray(mask).ravel())
                   if (t, int(c)) in var_of}
-    for label in np.unique(comp):
-        if wanted is not None and not wanted.intersection(np.flatnonzero(comp == label).tolist()):
-            continue
+    for label in np.unique(comp[:n_cells]):
         members = np.flatnonzero(comp == label)
+        cell_members = members[members < n_cells]
+        if wanted is not None and not wanted.intersection(cell_members.tolist()):
+            continue
         sub_rows = np.flatnonzero(np.asarray(incidence[:, members].sum(axis=1)).ravel() > 0)
         if only_linked and not (sub_rows >= first_link_row).any():
             continue  # no link in this group: the same system as the single-table audit (NaN = not redone)
         sub, sub_b = a_eq[sub_rows][:, members], b_eq[sub_rows]
         sub_bounds = [bounds[m] for m in members]
-        ks = [k for k, var in enumerate(members) if wanted is None or int(var) in wanted]
+        ks = [k for k, var in enumerate(members) if var < n_cells and (wanted is None or int(var) in wanted)]
         if sub_rows.size == 0:
             for k in ks:
                 lo_b, hi_b = sub_bounds[k]

@@ -69,7 +69,18 @@ AGE_BANDS: dict[str, list[int]] = {
 }
 
 TABLE_KEYS = {"id", "title", "measure", "by", "period", "population", "age_bands", "filter", "description"}
-SPEC_KEYS = {"standard_version", "title", "sdc", "defaults", "tables", "description"}
+SPEC_KEYS = {"standard_version", "title", "sdc", "defaults", "tables", "description", "hierarchies"}
+
+#: Nested classifications protected jointly without being declared: ``(child, parent)``. The values a
+#: child takes under each parent are read from the data when the tables are computed (so a child value
+#: found under several parents, e.g. ``UNK`` regions, is handled too). Two age-band sets are always
+#: linked (a band of the finer set lies in one band of the coarser set, or overlaps several).
+NATURAL_HIERARCHIES: tuple[tuple[str, str], ...] = (
+    ("region", "country"),
+    ("agency", "country"),
+    ("exploitation_form", "exploitation_group"),
+    ("citizenship", "citizenship_group"),
+)
 
 
 @dataclass(frozen=True)
@@ -96,9 +107,51 @@ class Spec:
     title: str = ""
     sdc: SDCRules = field(default_factory=SDCRules)
     source: str = "spec"
+    hierarchies: tuple[tuple[str, str], ...] = ()
 
     def with_sdc(self, rules: SDCRules) -> Spec:
-        return Spec(self.tables, self.standard_version, self.title, rules, self.source)
+        return Spec(self.tables, self.standard_version, self.title, rules, self.source, self.hierarchies)
+
+    @property
+    def all_hierarchies(self) -> tuple[tuple[str, str], ...]:
+        """Declared ``(child, parent)`` pairs plus :data:`NATURAL_HIERARCHIES`."""
+        return tuple(dict.fromkeys(self.hierarchies + NATURAL_HIERARCHIES))
+
+
+def _hierarchies(value: Any, source: str) -> tuple[tuple[str, str], ...]:
+    """Parse ``hierarchies:`` — ``{child: parent}``, or a list of ``{child: .., parent: ..}`` / ``"child in parent"``."""
+    if value is None:
+        return ()
+    items: list[tuple[Any, Any]] = []
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict) and set(item) == {"child", "parent"}:
+                items.append((item["child"], item["parent"]))
+            elif isinstance(item, str) and " in " in item:
+                child, _, parent = item.partition(" in ")
+                items.append((child.strip(), parent.strip()))
+            else:
+                raise LanternError(
+                    "each hierarchy is {child: VAR, parent: VAR} or 'child in parent'", field="hierarchies", record=source
+                )
+    else:
+        raise LanternError("hierarchies must be a mapping child: parent or a list", field="hierarchies", record=source)
+    problems = []
+    out = []
+    for child, parent in items:
+        for var in (child, parent):
+            if var not in VARIABLES or var in ("period", "age_band"):
+                problems.append(Problem(
+                    f"unknown or unsupported hierarchy variable {var!r} (period and age_band are linked without declaring)",
+                    field="hierarchies", record=source))
+        if child == parent:
+            problems.append(Problem(f"{child!r} cannot nest in itself", field="hierarchies", record=source))
+        out.append((str(child), str(parent)))
+    if problems:
+        raise LanternError(problems)
+    return tuple(dict.fromkeys(out))
 
 
 def _age_bands(value: Any, where: str) -> tuple[int, ...]:
@@ -138,6 +191,11 @@ def parse_spec(data: Any, *, source: str = "spec") -> Spec:
     except LanternError as exc:
         problems.extend(Problem(p.reason, field=f"sdc.{p.field}", record=source) for p in exc.problems)
         rules = SDCRules()
+    try:
+        hierarchies = _hierarchies(data.get("hierarchies"), source)
+    except LanternError as exc:
+        problems.extend(exc.problems)
+        hierarchies = ()
     defaults = data.get("defaults") or {}
     raw_tables = data.get("tables")
     if not isinstance(raw_tables, list) or not raw_tables:
@@ -211,7 +269,7 @@ def parse_spec(data: Any, *, source: str = "spec") -> Spec:
             )
     if problems:
         raise LanternError(problems)
-    return Spec(tuple(tables), version, str(data.get("title", "")), rules, source)
+    return Spec(tuple(tables), version, str(data.get("title", "")), rules, source, hierarchies)
 
 
 def load_spec(path: str | Path) -> Spec:

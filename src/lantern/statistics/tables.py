@@ -39,8 +39,8 @@ from lantern.statistics.sdc import (
     PUBLISHED,
     TOTAL,
     ProtectedArray,
+    Relation,
     SDCRules,
-    _pick,
     audit_joint,
     cube_lines,
     protect_array,
@@ -330,6 +330,12 @@ class StatTable:
     protected: ProtectedArray
     standard_version: str
     data_versions: list[str] = field(default_factory=list)
+    #: ``(child, parent)`` variable pairs protected as nested classifications when another table of the
+    #: same family is broken down by the parent (declared in the spec plus the natural ones).
+    hierarchies: tuple[tuple[str, str], ...] = ()
+    #: ``{(child, parent): {child label: [parent labels]}}``: the parents each child value was found
+    #: under in the data (set by :func:`compute_tables`; one parent = strictly nested).
+    nesting: dict[tuple[str, str], dict[str, list[str]]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -413,33 +419,168 @@ def _shared_cells(a: StatTable, b: StatTable) -> tuple[np.ndarray, np.ndarray] |
     return np.array(idx_a, dtype=np.int64), np.array(idx_b, dtype=np.int64)
 
 
-def linked_pairs(tables: list[StatTable]) -> dict[tuple, tuple[list[int], list[tuple[int, int, np.ndarray, np.ndarray]]]]:
-    """Families of tables counting the same persons, with the cells each pair shares."""
-    families: dict[tuple, list[int]] = {}
-    for i, t in enumerate(tables):
-        if t.protected.rules.enabled:
-            families.setdefault(_family(t.spec), []).append(i)
-    out = {}
-    for key, members in families.items():
-        links = []
-        for x, y in itertools.combinations(members, 2):
-            shared = _shared_cells(tables[x], tables[y])
-            if shared is not None:
-                links.append((x, y, shared[0], shared[1]))
-        if links:
-            out[key] = (members, links)
+def _dim_keys(t: StatTable) -> dict[str, str]:
+    """Each variable's identity for linking (age bands count as different variables if the bands differ)."""
+    return {d: (f"age_band{list(t.spec.age_bands)}" if d == "age_band" else d) for d in t.dims}
+
+
+def _cell(t: StatTable, pos: dict[str, int]) -> int:
+    """Flat index of a cell; variables not in ``pos`` are at their ``TOTAL``."""
+    idx = tuple(pos.get(d, len(lv)) for d, lv in zip(t.dims, t.levels, strict=True))
+    return int(np.ravel_multi_index(idx, t.protected.counts.shape))
+
+
+def _band_range(label: str) -> tuple[float, float] | None:
+    if label == UNKNOWN:
+        return None
+    lo, _, hi = label.partition("-")
+    return (float(lo.rstrip("+")), float(hi) if hi else np.inf)
+
+
+def _age_support(child: list[str], parent: list[str]) -> dict[str, list[str]]:
+    """Which coarse age bands each fine band overlaps (``UNK`` only in ``UNK``)."""
+    out: dict[str, list[str]] = {}
+    for c in child:
+        rc = _band_range(c)
+        if rc is None:
+            out[c] = [p for p in parent if p == UNKNOWN]
+            continue
+        out[c] = [p for p in parent if (rp := _band_range(p)) is not None and rc[0] <= rp[1] and rp[0] <= rc[1]]
     return out
 
 
+def _nesting_relations(
+    tables: list[StatTable], x: int, y: int, u: str, v: str, support: dict[str, list[str]], hidden_start: int
+) -> tuple[list[Relation], int]:
+    """Relations "the children of parent p add up to the cell p" between a table by ``u`` and one by ``v``.
+
+    ``support`` gives the parents each child value was found under. A child under one parent is
+    strictly nested: its cell enters its parent's sum. A child under several parents (``UNK``, or a
+    name used in two countries) is split into non-negative hidden parts, one per parent, that add up to
+    its cell. One set of relations per combination of the variables the two tables share (margins
+    included); the other variables of each table are at their ``TOTAL``.
+    """
+    a, b = tables[x], tables[y]
+    ka, kb = _dim_keys(a), _dim_keys(b)
+    common = [d for d in a.dims if d != u and d in b.dims and d != v and ka[d] == kb[d]]
+    la = dict(zip(a.dims, a.levels, strict=True))
+    lb = dict(zip(b.dims, b.levels, strict=True))
+    if any(la[d] != lb[d] for d in common):
+        return [], 0
+    children, parents = la[u], lb[v]
+    parent_at = {p: i for i, p in enumerate(parents)}
+    relations: list[Relation] = []
+    hidden = hidden_start
+    for combo in itertools.product(*[range(len(la[d]) + 1) for d in common]):
+        base = dict(zip(common, combo, strict=True))
+        cell_terms: dict[str, list[tuple[int, int, float]]] = {p: [] for p in parents}
+        hidden_terms: dict[str, list[tuple[int, float]]] = {p: [] for p in parents}
+        for ci, c in enumerate(children):
+            under = [p for p in support.get(c, []) if p in parent_at] or list(parents)
+            cell_a = _cell(a, {**base, u: ci})
+            if len(under) == 1:
+                cell_terms[under[0]].append((x, cell_a, 1.0))
+                continue
+            parts = []
+            for p in under:
+                hidden_terms[p].append((hidden, 1.0))
+                parts.append((hidden, -1.0))
+                hidden += 1
+            relations.append(([(x, cell_a, 1.0)], parts))
+        for p in parents:
+            cell_b = _cell(b, {**base, v: parent_at[p]})
+            relations.append((cell_terms[p] + [(y, cell_b, -1.0)], hidden_terms[p]))
+    return relations, hidden - hidden_start
+
+
+@dataclass
+class Family:
+    """Tables counting the same persons, and how their cells are tied.
+
+    ``links``: shared margins, ``(x, y, cells of x, cells of y)``; ``relations``: nested
+    classifications (:data:`lantern.statistics.sdc.Relation`, with ``n_hidden`` hidden unknowns);
+    ``unsupported``: ``(x, y, child, parent)`` pairs that nest but whose tables carry no nesting
+    (computed apart): they cannot be audited together. Indices are positions in the list of tables.
+    """
+
+    members: list[int]
+    links: list[tuple[int, int, np.ndarray, np.ndarray]] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+    n_hidden: int = 0
+    unsupported: list[tuple[int, int, str, str]] = field(default_factory=list)
+
+    def local(self) -> tuple[dict[int, int], list, list[Relation]]:
+        """The links and relations with table indices counted within the family."""
+        at = {t: k for k, t in enumerate(self.members)}
+        links = [(at[x], at[y], ia, ib) for x, y, ia, ib in self.links]
+        relations = [([(at[t], c, w) for t, c, w in terms], hidden) for terms, hidden in self.relations]
+        return at, links, relations
+
+
+def linked_families(tables: list[StatTable]) -> list[Family]:
+    """Families of tables counting the same persons, with their shared cells and nesting relations."""
+    groups: dict[tuple, list[int]] = {}
+    for i, t in enumerate(tables):
+        if t.protected.rules.enabled:
+            groups.setdefault(_family(t.spec), []).append(i)
+    out = []
+    for members in groups.values():
+        fam = Family(members)
+        for x, y in itertools.combinations(members, 2):
+            shared = _shared_cells(tables[x], tables[y])
+            if shared is not None:
+                fam.links.append((x, y, shared[0], shared[1]))
+        for x, y in itertools.permutations(members, 2):
+            a, b = tables[x], tables[y]
+            ka, kb = _dim_keys(a), _dim_keys(b)
+            only_a = [d for d in a.dims if d != "period" and ka[d] not in kb.values()]
+            only_b = [d for d in b.dims if d != "period" and kb[d] not in ka.values()]
+            for u in only_a:
+                for v in only_b:
+                    if u == v == "age_band":
+                        # link each pair of band sets once: the finer (more bands) as the child
+                        if (len(a.spec.age_bands), y) < (len(b.spec.age_bands), x):
+                            continue
+                        la, lb = a.levels[a.dims.index(u)], b.levels[b.dims.index(v)]
+                        support = _age_support(la, lb)
+                    elif (u, v) in a.hierarchies or (u, v) in b.hierarchies:
+                        if (u, v) not in a.nesting:
+                            fam.unsupported.append((x, y, u, v))
+                            continue
+                        support = a.nesting[(u, v)]
+                    else:
+                        continue
+                    rel, n_hidden = _nesting_relations(tables, x, y, u, v, support, fam.n_hidden)
+                    fam.relations += rel
+                    fam.n_hidden += n_hidden
+        if fam.links or fam.relations or fam.unsupported:
+            out.append(fam)
+    return out
+
+
+def linked_pairs(tables: list[StatTable]) -> dict[tuple, tuple[list[int], list[tuple[int, int, np.ndarray, np.ndarray]]]]:
+    """Families of tables counting the same persons, with the cells each pair shares (no nesting)."""
+    return {_family(tables[f.members[0]].spec): (f.members, f.links) for f in linked_families(tables) if f.links}
+
+
+def _parts(tables: list[StatTable], members: list[int]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    return [(tables[t].protected.counts, tables[t].protected.status != PUBLISHED, tables[t].protected.status == "primary")
+            for t in members]
+
+
 def joint_failures(tables: list[StatTable], rules: SDCRules) -> list[tuple[int, int]]:
-    """(table index, flat cell) of suppressed cells too narrowly bounded when linked tables are read together."""
+    """(table index, flat cell) of suppressed cells too narrowly bounded when linked tables are read together.
+
+    Linked tables share margins (:func:`_shared_cells`) or nest (region within country, finer age bands
+    within coarser ones: :func:`_nesting_relations`); they are audited as one linear system
+    (:func:`lantern.statistics.sdc.audit_joint`).
+    """
     failures = []
-    for members, links in linked_pairs(tables).values():
-        local = {t: k for k, t in enumerate(members)}
-        parts = [(tables[t].protected.counts, tables[t].protected.status != PUBLISHED, tables[t].protected.status == "primary")
-                 for t in members]
-        local_links = [(local[x], local[y], ia, ib) for x, y, ia, ib in links]
-        intervals = audit_joint(parts, local_links, rules, only_linked=True)
+    for fam in linked_families(tables):
+        members = fam.members
+        _at, local_links, local_relations = fam.local()
+        parts = _parts(tables, members)
+        intervals = audit_joint(parts, local_links, rules, only_linked=True, relations=local_relations, n_hidden=fam.n_hidden)
         short_masks = []
         widths = []
         for k in range(len(members)):
@@ -455,36 +596,65 @@ def joint_failures(tables: list[StatTable], rules: SDCRules) -> list[tuple[int, 
             continue
         # what the linked tables leave when every cell of all of them is suppressed: no pattern can do better
         everything = [(c, np.ones(c.shape, dtype=bool), prim) for c, _s, prim in parts]
-        base = audit_joint(everything, local_links, rules, only=short_masks)
+        base = audit_joint(everything, local_links, rules, only=short_masks, relations=local_relations, n_hidden=fam.n_hidden)
         for k, t in enumerate(members):
             for c, w in widths[k].items():
-                lo, hi = base[k][c]
+                lo, hi = base[k][c]  # every cell suppressed: row c is flat cell c
                 if w < min(float(rules.protection), hi - lo) - 1e-9:
                     failures.append((t, int(c)))
     return failures
 
 
-def harmonise_linked(tables: list[StatTable], rules: SDCRules, *, max_rounds: int = 50) -> list[StatTable]:
-    """Protect linked tables together: one suppression pattern on shared margins, audited jointly.
+def _cheapest(candidates: list[tuple[int, int]], tables: list[StatTable]) -> tuple[int, int] | None:
+    """The unsuppressed cell with the smallest count (positive counts first) among ``(table, cell)``."""
+    best, best_key = None, None
+    for t, c in candidates:
+        p = tables[t].protected
+        if p.status.ravel()[c] != PUBLISHED:
+            continue
+        value = int(p.counts.ravel()[c])
+        key = (value == 0, value, t, c)
+        if best_key is None or key < best_key:
+            best, best_key = (t, c), key
+    return best
+
+
+def harmonise_linked(tables: list[StatTable], rules: SDCRules, *, max_rounds: int | None = None) -> list[StatTable]:
+    """Protect linked tables together: one suppression pattern on shared margins, nesting respected, audited jointly.
 
     Two tables counting the same persons (same measure, population, filter and period) publish the
     same numbers in their common margins — e.g. victims by year x country in the tables by sex and by
     age. A margin suppressed in one and published in the other would be recovered from the other, so a
     cell suppressed in any table is forced in all and the tables are protected again, until nothing
-    changes. Then the linked tables are audited as **one** linear system (:func:`audit_joint`); a cell
-    bounded too narrowly gets one more suppression in its own table, and the whole repeats.
+    changes. Nested tables (a table by region and one by country; age bands within coarser bands) are
+    tied by "the children add up to the parent cell": such a sum with a single suppressed cell gets a
+    second one (the cheapest), like a line of a table. Then the linked tables are audited as **one**
+    linear system (:func:`audit_joint`); a cell bounded too narrowly gets one more suppression — the
+    cheapest cell of a line or nesting sum through it — and the whole repeats.
     """
     if not rules.enabled:
         return tables
-    forced = [np.zeros(t.protected.counts.shape, dtype=bool) for t in tables]
-    pairs = [(x, y, (ia, ib)) for _, links in linked_pairs(tables).values() for x, y, ia, ib in links]
-    if not pairs:
+    families = linked_families(tables)
+    if not families:
         return tables
+    forced = [np.zeros(t.protected.counts.shape, dtype=bool) for t in tables]
+    pairs = [(x, y, (ia, ib)) for fam in families for x, y, ia, ib in fam.links]
+    relations = [rel for fam in families for rel in fam.relations]
+    relations_of: dict[tuple[int, int], list[int]] = {}
+    for k, (terms, _hidden) in enumerate(relations):
+        for t, c, _w in terms:
+            relations_of.setdefault((t, int(c)), []).append(k)
+    lines_of: dict[int, list[np.ndarray]] = {}
+    if max_rounds is None:
+        max_rounds = 50 + sum(t.protected.counts.size for t in tables)
 
     def reprotect(i: int) -> None:
         t = tables[i]
         consistent = t.dims.index("period") if "period" in t.dims else None
         t.protected = protect_array(t.protected.counts, rules, consistent_axis=consistent, force=forced[i])
+
+    def suppressed(t: int, c: int) -> bool:
+        return bool(tables[t].protected.status.ravel()[c] != PUBLISHED)
 
     for _ in range(max_rounds):
         changed: set[int] = set()
@@ -497,6 +667,17 @@ def harmonise_linked(tables: list[StatTable], rules: SDCRules, *, max_rounds: in
             if (sx & ~sy).any():
                 forced[y].ravel()[ib[sx & ~sy]] = True
                 changed.add(y)
+        if not changed:
+            # a nesting sum (no hidden part) with exactly one suppressed cell gives it away
+            for terms, hidden in relations:
+                if hidden:
+                    continue
+                n_supp = sum(suppressed(t, c) for t, c, _w in terms)
+                if n_supp == 1:
+                    pick = _cheapest([(t, c) for t, c, _w in terms], tables)
+                    if pick is not None:
+                        forced[pick[0]].ravel()[pick[1]] = True
+                        changed.add(pick[0])
         if changed:
             for i in changed:
                 reprotect(i)
@@ -506,17 +687,25 @@ def harmonise_linked(tables: list[StatTable], rules: SDCRules, *, max_rounds: in
             return tables
         for t, cell in failing:
             p = tables[t].protected
-            supp = (p.status != PUBLISHED).ravel()
-            flat = p.counts.ravel()
-            best = None
-            for line in cube_lines(p.counts.shape):
-                if cell in line:
-                    pick = _pick(line, supp, flat)
-                    if pick is not None and (best is None or (flat[pick], pick) < (flat[best], best)):
-                        best = pick
-            if best is not None:
-                forced[t].ravel()[best] = True
-                changed.add(t)
+            if t not in lines_of:
+                lines_of[t] = cube_lines(p.counts.shape)
+            candidates = [(t, int(c)) for line in lines_of[t] if cell in line for c in line]
+            for k in relations_of.get((t, int(cell)), []):
+                candidates += [(tt, int(c)) for tt, c, _w in relations[k][0]]
+            pick = _cheapest(candidates, tables)
+            if pick is None:
+                # every line and sum through the cell is suppressed: open one through a suppressed neighbour
+                neighbours = [(tt, c) for tt, c in candidates if suppressed(tt, c)]
+                more = []
+                for tt, c in neighbours:
+                    lines_of.setdefault(tt, cube_lines(tables[tt].protected.counts.shape))
+                    more += [(tt, int(m)) for line in lines_of[tt] if c in line for m in line]
+                    for k in relations_of.get((tt, c), []):
+                        more += [(t2, int(m)) for t2, m, _w in relations[k][0]]
+                pick = _cheapest(more, tables) or _cheapest([(t, int(c)) for c in range(p.counts.size)], tables)
+            if pick is not None and not forced[pick[0]].ravel()[pick[1]]:
+                forced[pick[0]].ravel()[pick[1]] = True
+                changed.add(pick[0])
         if not changed:
             return tables  # nothing left to suppress: as safe as a fully suppressed release
         for i in changed:
@@ -524,17 +713,51 @@ def harmonise_linked(tables: list[StatTable], rules: SDCRules, *, max_rounds: in
     raise LanternError("linked tables could not be protected together", record="release")
 
 
-def compute_table(ds: Dataset, spec: TableSpec, *, rules: SDCRules, standard_version: str = "1.0") -> StatTable:
-    """Count one table and apply disclosure control."""
-    _check_measure(ds, spec)
+def compute_nesting(ds: Dataset, tables: list[StatTable], hierarchies: tuple[tuple[str, str], ...], *, standard_version: str = "1.0") -> None:
+    """Read from the data which parents each child value falls under, for the nested pairs the tables need.
+
+    Only pairs where one table of a family is broken down by the child and another by the parent (and
+    not by the child) are read: one ``SELECT DISTINCT child, parent`` over the family's persons each.
+    Sets ``hierarchies`` and ``nesting`` on the tables.
+    """
     eu = _std.eu_codes(standard_version)
-    dims_sql = [variable_sql(v, spec, eu) for v in spec.by]
+    groups: dict[tuple, list[StatTable]] = {}
+    for t in tables:
+        t.hierarchies = tuple(hierarchies)
+        groups.setdefault(_family(t.spec), []).append(t)
+    for members in groups.values():
+        nesting: dict[tuple[str, str], dict[str, list[str]]] = {}
+        for a, b in itertools.permutations(members, 2):
+            for u, v in hierarchies:
+                if u in a.dims and v not in a.dims and v in b.dims and u not in b.dims and (u, v) not in nesting:
+                    rows = ds.con.execute(
+                        f"SELECT DISTINCT CAST({variable_sql(u, a.spec, eu)} AS VARCHAR), "  # noqa: S608 (validated names)
+                        f"CAST({variable_sql(v, b.spec, eu)} AS VARCHAR) FROM persons {_where_sql(a.spec, eu)}"
+                    ).fetchall()
+                    found: dict[str, list[str]] = {}
+                    for child, parent in rows:
+                        found.setdefault(str(child), []).append(str(parent))
+                    nesting[(u, v)] = {c: sorted(ps) for c, ps in found.items()}
+        for t in members:
+            t.nesting = nesting
+
+
+def _where_sql(spec: TableSpec, eu: frozenset[str]) -> str:
+    """``WHERE`` clause (over ``persons``) of a table's population and filter ('' if none)."""
     where = []
     if spec.population == "tcn":
         where.append(f"citizenship IS NOT NULL AND citizenship NOT IN {_sql_list(sorted(eu))}")
     for var, values in spec.filter.items():
         where.append(f"({variable_sql(var, spec, eu)}) IN {_sql_list(values)}")
-    where_sql = ("WHERE " + " AND ".join(where)) if where else ""
+    return ("WHERE " + " AND ".join(where)) if where else ""
+
+
+def compute_table(ds: Dataset, spec: TableSpec, *, rules: SDCRules, standard_version: str = "1.0") -> StatTable:
+    """Count one table and apply disclosure control."""
+    _check_measure(ds, spec)
+    eu = _std.eu_codes(standard_version)
+    dims_sql = [variable_sql(v, spec, eu) for v in spec.by]
+    where_sql = _where_sql(spec, eu)
     select = ", ".join(f"{expr} AS d{i}" for i, expr in enumerate(dims_sql))
     body = ds.con.execute(
         # identifiers come from the validated spec; literals are quoted by _sql_list
@@ -672,6 +895,7 @@ def compute_tables(
                 out.append(_finish(ds, t, bodies[t.id], rules, spec.standard_version))
             else:
                 out.append(compute_table(ds, t, rules=rules, standard_version=spec.standard_version))
+        compute_nesting(ds, out, spec.all_hierarchies, standard_version=spec.standard_version)
         return harmonise_linked(out, rules)
     finally:
         if ds is not data:
