@@ -91,3 +91,26 @@ def test_identified_victims_counted_from_simulator_output(simulated):
         p, i, r = (by[m][period] for m in ("presumed_victims", "identified_victims", "registered_victims"))
         assert max(p, i) <= r <= p + i <= 2 * by["persons"][period]
     assert by["registered_victims"][TOTAL] > by["presumed_victims"][TOTAL]  # some identified are not presumed
+
+
+def test_synthetic_data_records_formal_identification_like_the_simulator():
+    from lantern.statistics.synthetic import IDENTIFICATION_UNKNOWN, synthetic_assessments
+
+    frame = synthetic_assessments(30_000, seed=4)
+    ident = frame["identified_victim"]
+    assert str(ident.dtype) == "Int8"  # the simulator's type: 1 / 0 / null
+    assert set(ident.dropna().unique()) == {0, 1}
+    assert abs(ident.isna().mean() - IDENTIFICATION_UNKNOWN) < 0.01
+    known = frame[ident.notna()]
+    # identified only if "exploited" (presumed, or a few vulnerable not presumed); the police more often
+    assert not (known.identified_victim == 1)[~known.vulnerable].any()
+    presumed = known[known.presumed_victim]
+    police = presumed.agency == "police"
+    assert presumed.identified_victim[police].mean() > 1.5 * presumed.identified_victim[~police].mean()
+    assert ((known.identified_victim == 1) & ~known.presumed_victim).sum() > 0
+    # and the presumed / identified / registered counts work on it
+    tables = compute_tables(frame, _spec(["period"]), rules=SDCRules.none())
+    totals = _totals(tables, {"period": TOTAL})
+    assert totals["identified_victims"] > 50
+    assert max(totals["presumed_victims"], totals["identified_victims"]) < totals["registered_victims"]
+    assert totals["registered_victims"] < totals["presumed_victims"] + totals["identified_victims"]
