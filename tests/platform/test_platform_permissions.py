@@ -282,6 +282,14 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("api/v1/releases/<ref>/files/<fmt>", "release_file"): Case(
         "GET", lambda w, s: f"/api/v1/releases/{_release(w, s, 'published')}/files/csv", "assessment.analyse", 200,
         scoped=True, api=True),
+    # cross-agency sources: the matrix's agencies are an NGO and the police, not a national anti-trafficking
+    # agency, so even the analyst (who holds sources.national) is refused; the success path is in
+    # test_analytics_sources.py
+    ("analytics/sources/national/", "analytics-sources-national"): Case(
+        "GET", lambda w, s: "/analytics/sources/national/", "sources.national", 403),
+    ("api/v1/sources/national", "sources_national"): Case(
+        "GET", lambda w, s: "/api/v1/sources/national", "sources.national", 403, api=True),
+    ("analytics/sharing/", "analytics-sharing"): Case("GET", lambda w, s: "/analytics/sharing/", "agency.admin", 200),
     # -- end of analytics app --
 }
 

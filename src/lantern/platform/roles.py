@@ -33,6 +33,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "case.erase": frozenset({Role.SUPERVISOR}),
     # pseudonymous assessment rows (no identifiers) for analysis
     "assessment.analyse": frozenset({Role.SUPERVISOR, Role.ANALYST}),
+    # cross-agency data-source suitability (overlap, coverage) over registers shared with a national
+    # anti-trafficking agency; also needs the agency type (analytics.selectors.require_national)
+    "sources.national": frozenset({Role.ANALYST}),
     # read the agency's audit trail
     "audit.read": frozenset({Role.AUDITOR, Role.AGENCY_ADMIN}),
     # manage the agency's users and API tokens

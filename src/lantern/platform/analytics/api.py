@@ -148,3 +148,12 @@ def release_file(request, ref: str, fmt: str):
     response["Content-Disposition"] = f'attachment; filename="{file.name}"'
     response["X-Content-SHA256"] = file.sha256
     return response
+
+
+@router.get("/sources/national", response={200: dict[str, Any], **_ERRORS}, tags=["sources"])
+def sources_national(request):
+    """Cross-agency data-source suitability (analysts of a national anti-trafficking agency): the registers
+    shared with the agency, linked on keyed Bloom-filter encodings; per register the records, linked persons,
+    overlap with every other register, exact-key duplicates, field completeness and validity, timeliness and
+    estimated coverage of the hidden population — aggregates only, counts 1–10 as `<11`, others rounded to 5."""
+    return compute.national_sources(user=request.user)

@@ -289,3 +289,191 @@ def dp_plan(*, user, release, ledger, epsilon: float, by: list[str], where: str)
     label = "TCNs" if where == "persons" else f"{where.replace('_', ' ')} TCNs"
     query.description = f"{label} by {', '.join(by) or 'nothing (total)'}"
     return query
+
+
+# -- cross-agency data-source suitability (national anti-trafficking agency) --------------------------------
+
+@dataclass
+class NationalSources:
+    """Everything one cross-source run produced, *before* disclosure control (never rendered as it is)."""
+
+    agencies: list[Any]
+    base: Any  # lantern.statistics.sources.SourcesReport (quality per source; overlap and coverage filled here)
+    histories: Any  # capture histories from the privacy-preserving linkage (pandas), or None
+    estimate: dict[str, Any]
+    linked_records: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def national_sources_run(*, user, link_threshold: float | None = None) -> NationalSources:
+    """The cross-source suitability run over the registers shared with the user's national agency.
+
+    1. each register is reduced inside its agency's scope (:func:`selectors.contributed_register`) to
+       quality tokens and Bloom-filter encodings under a random secret made for this run (kept in memory,
+       never stored, never given to the linker);
+    2. the encodings are linked by :func:`lantern.linkage.link_lists` with ``encoded=True``;
+    3. the capture histories feed :mod:`lantern.estimation` (the core's stepwise MSE, as
+       ``lantern stats sources --link``); overlap and coverage per source are computed as the core does;
+    4. field completeness, validity, timeliness and exact duplicates come from
+       :func:`lantern.statistics.sources.assess_sources` on the tokenised registers.
+    """
+    import secrets
+    import shutil
+    import tempfile
+
+    from lantern.linkage import link_lists
+    from lantern.linkage.bloom import BloomParams, write_encoded
+    from lantern.linkage.bloom import _metadata as encoding_metadata
+    from lantern.statistics.sources import _estimate, assess_sources, recommendations
+
+    agencies = selectors.contributing_agencies(user=user)
+    secret = secrets.token_bytes(32)
+    notes: list[str] = []
+    tmp = Path(tempfile.mkdtemp(prefix="lantern-national-"))
+    try:
+        (tmp / "lists").mkdir()
+        (tmp / "encoded").mkdir()
+        names, encoded_paths, used = [], [], []
+        for agency in agencies:
+            quality, encoded = selectors.contributed_register(user=user, agency=agency, secret=secret)
+            if quality.empty:
+                notes.append(f"{agency.key}: no register yet (left out)")
+                continue
+            quality.to_parquet(tmp / "lists" / f"{agency.key}.parquet", index=False)
+            meta = encoding_metadata(secret, BloomParams(), list(selectors.LINKAGE_ROLES), [])
+            encoded_paths.append(write_encoded(encoded, tmp / "encoded" / f"{agency.key}.parquet", metadata=meta))
+            names.append(agency.key)
+            used.append(agency)
+        del secret  # only the encodings carry it, as HMAC keys
+        if not names:
+            raise LanternError("no register to assess: neither your agency nor any contributing agency has subjects",
+                               record=user.agency.key)
+        base = assess_sources(tmp, use_truth=False)
+        histories, linked = None, 0
+        if len(encoded_paths) >= 2:
+            try:
+                result = link_lists(encoded_paths, encoded=True, threshold=link_threshold)
+            except LanternError as exc:
+                notes.append(f"the linkage could not be made: {exc}")
+            else:
+                histories, linked = result.histories(), len(result.records)
+        else:
+            notes.append("overlap and coverage need at least two registers: no other agency shares its register with "
+                         "yours yet")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # encodings and tokens never outlive the request
+    estimate = (_estimate(histories, names) if histories is not None
+                else {"available": False, "note": "no capture histories"})
+    if histories is not None and not estimate.get("available"):
+        notes.append(estimate.get("note", "coverage not estimated"))
+    for sq in base.sources:  # overlap and coverage exactly as lantern.statistics.sources.assess_sources
+        if histories is None:
+            continue
+        in_me = histories[sq.name] == 1
+        sq.overlap = {other: int(histories.loc[in_me & (histories[other] == 1), "count"].sum())
+                      for other in names if other != sq.name}
+        persons = int(histories.loc[in_me, "count"].sum())
+        sq.coverage = {"persons": persons}
+        if estimate.get("available") and persons:
+            sq.coverage["estimated"] = persons / estimate["estimate"]
+            if estimate.get("interval"):
+                lo, hi = estimate["interval"]
+                sq.coverage["interval"] = (persons / hi if hi else None, persons / lo if lo else None)
+        sq.recommendations = recommendations(sq)
+    base.overlap_method = "privacy-preserving record linkage (keyed Bloom filters, lantern.linkage)" \
+        if histories is not None else "none"
+    return NationalSources(used, base, histories, estimate, linked, notes)
+
+
+def _protected_count(n: int | None, rules) -> dict[str, Any]:
+    """A count as released: 0, ``<11`` for 1 .. threshold-1 (value ``None``), else rounded (base 5, never into
+    1 .. threshold-1) by the core's :func:`lantern.statistics.sdc.round_released`."""
+    import numpy as np
+
+    from lantern.statistics.sdc import round_released
+
+    if n is None:
+        return {"value": None, "display": "–"}
+    if n == 0:
+        return {"value": 0, "display": "0"}
+    if n < rules.threshold:
+        return {"value": None, "display": f"<{rules.threshold}"}
+    value = int(round_released(np.array([float(n)]), rules)[0])
+    return {"value": value, "display": f"{value:,}"}
+
+
+def _pct(share) -> int | None:
+    return None if share is None or (isinstance(share, float) and math.isnan(share)) else int(round(100 * share))
+
+
+def national_sources_view(run: NationalSources) -> dict[str, Any]:
+    """What leaves the run: aggregates only, disclosure-controlled with the platform's rules (threshold 11,
+    rounding base 5). Counts of records, persons, overlaps and duplicates are protected; shares are whole
+    percents and only for sources of at least 11 records; coverage only for sources with at least 11 linked
+    persons; the estimate and its interval are rounded to 5. No name, token, date of birth, record id or
+    capture-history cell is in it."""
+    from dataclasses import replace
+
+    from lantern.statistics.sdc import SDCRules
+    from lantern.statistics.sources import recommendations
+
+    rules = SDCRules()
+    by_key = {a.key: a for a in run.agencies}
+    sources = []
+    for sq in run.base.sources:
+        small = sq.records < rules.threshold
+        dups = int(sq.duplicates.get("exact_key_duplicates", 0))
+        recs = sq.recommendations
+        if 0 < dups < rules.threshold:  # the share would give the small count away
+            masked = replace(sq, duplicates={**sq.duplicates, "exact_key_share": 0.0})
+            recs = [*recommendations(masked), f"Fewer than {rules.threshold} records repeat a person already in the list: "
+                    "search before creating a record."]
+            recs = [r for r in recs if not r.startswith("No action needed")]
+        persons = sq.coverage.get("persons") if run.histories is not None else None
+        cov_ok = persons is not None and persons >= rules.threshold and "estimated" in sq.coverage
+        interval = sq.coverage.get("interval") if cov_ok else None
+        sources.append({
+            "agency": sq.name, "name": by_key[sq.name].name if sq.name in by_key else sq.name,
+            "records": _protected_count(sq.records, rules),
+            "persons": _protected_count(persons, rules),
+            "fields": None if small else [
+                {"field": r["field"], "standard": bool(r["standard"]), "completeness": _pct(r["completeness"]),
+                 "validity": _pct(r["validity"]), "rule": r["rule"]} for r in sq.fields.to_dict("records")],
+            "timeliness": None if small else {
+                "days_since_last": sq.timeliness.get("days_since_last"),
+                "share_last_90_days": _pct(sq.timeliness.get("share_last_90_days"))},
+            "duplicates": _protected_count(dups, rules),
+            "overlap": {k: _protected_count(v, rules) for k, v in sq.overlap.items()},
+            "coverage": {"estimated": _pct(sq.coverage["estimated"]) if cov_ok else None,
+                         "interval": [_pct(v) if v is not None else None for v in interval] if interval else None},
+            "recommendations": [] if small else recs,
+        })
+    est = run.estimate
+    estimate: dict[str, Any] = {"available": bool(est.get("available"))}
+    if est.get("available"):
+        observed = int(est.get("observed", 0))
+        estimate.update({"observed": _protected_count(observed, rules), "model": est.get("model"),
+                         "estimate": _round5(est["estimate"]) if observed >= rules.threshold else None,
+                         "interval": [_round5(v) for v in est["interval"]] if est.get("interval")
+                         and observed >= rules.threshold else None})
+    return {"reference_date": run.base.reference_date, "method": run.base.overlap_method,
+            "threshold": rules.threshold, "rounding": rules.rounding, "sources": sources, "estimate": estimate,
+            "linked_records": _protected_count(run.linked_records, rules) if run.histories is not None else None,
+            "notes": [*run.notes, *[n for n in run.base.notes if "--link" not in n]]}
+
+
+def _round5(value) -> int | None:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return int(5 * math.floor(float(value) / 5 + 0.5))
+
+
+def national_sources(*, user) -> dict[str, Any]:
+    """The cross-source report as released (:func:`national_sources_view` of :func:`national_sources_run`),
+    audited as one ``sources.national`` read with the number of sources."""
+    from lantern.platform.audit.services import audit_record
+
+    view = national_sources_view(national_sources_run(user=user))
+    audit_record(actor=user, action="sources.national", object_type="analytics", object_ref="sources.national",
+                 detail=f"sources={len(view['sources'])}")
+    return view

@@ -116,3 +116,39 @@ class PrivacyCharge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.release_id}: ε={self.epsilon:g} {self.query}"
+
+
+#: The agency type whose analysts may compute the cross-agency source report (code list ``agency_type``).
+NATIONAL_AGENCY_TYPE = "anti_trafficking_agency"
+
+
+class SourceSharing(models.Model):
+    """An agency's agreement to contribute its register to a national agency's cross-source suitability report.
+
+    Enabled and disabled by the contributing agency's administrator (audited ``sharing.enable`` /
+    ``sharing.disable``). While enabled, the national agency's analysts may include the register in the report:
+    the register is encoded (keyed Bloom filters) in the contributor's scope and only the encodings are linked;
+    only aggregates come out. A disabled record stays as history; enabling again makes a new one.
+    """
+
+    contributor = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="sharing_given")
+    recipient = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="sharing_received")
+    purpose = models.CharField(max_length=60, default="sources.national")
+    enabled_at = models.DateTimeField(default=timezone.now)
+    enabled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True,
+                                    blank=True)
+
+    class Meta:
+        ordering = ["-enabled_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["contributor", "recipient", "purpose"],
+                                               condition=models.Q(disabled_at__isnull=True),
+                                               name="one_active_sharing_per_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.contributor_id} → {self.recipient_id} ({self.purpose})"
+
+    @property
+    def active(self) -> bool:
+        return self.disabled_at is None

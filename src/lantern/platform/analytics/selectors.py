@@ -206,3 +206,115 @@ def release_get_for_user(*, user, ref: str, audit: bool = False) -> StatRelease:
     if audit:
         audit_record(actor=user, action="release.read", object_type="release", object_ref=release.ref)
     return release
+
+
+# -- cross-agency data-source suitability (national anti-trafficking agency) --------------------------------
+
+NATIONAL_CAPABILITY = "sources.national"
+LINKAGE_ROLES = ["record_id", "given_name", "family_name", "date_of_birth", "sex", "citizenship"]
+
+
+def require_national(user, *, action: str = "sources.national") -> None:
+    """403 (audited) unless the user holds ``sources.national`` *and* works for a national anti-trafficking
+    agency: the role alone is not enough (an NGO's analyst sees only the own register)."""
+    from django.core.exceptions import PermissionDenied
+
+    from lantern.platform.analytics.models import NATIONAL_AGENCY_TYPE
+
+    require(user, NATIONAL_CAPABILITY, action=action, object_type="analytics", object_ref="sources.national")
+    if user.agency.type != NATIONAL_AGENCY_TYPE:
+        audit_record(actor=user, action=action, object_type="analytics", object_ref="sources.national",
+                     outcome=Outcome.DENIED, detail=f"agency type {user.agency.type} is not {NATIONAL_AGENCY_TYPE}")
+        raise PermissionDenied
+
+
+def national_agencies_for(*, user):
+    """The national anti-trafficking agencies of the user's country other than the user's own (recipients a
+    register can be shared with)."""
+    from lantern.platform.accounts.models import Agency
+    from lantern.platform.analytics.models import NATIONAL_AGENCY_TYPE
+
+    return (Agency.objects.filter(type=NATIONAL_AGENCY_TYPE, country=user.agency.country)
+            .exclude(pk=user.agency_id).order_by("name"))
+
+
+def sharing_for_contributor(*, user) -> list[dict[str, Any]]:
+    """For the agency administrator: each national agency and whether my agency's register is shared with it."""
+    from lantern.platform.analytics.models import SourceSharing
+
+    require(user, "agency.admin", action="sharing.list", object_type="sharing")
+    active = {s.recipient_id: s for s in SourceSharing.objects.filter(contributor_id=user.agency_id,
+                                                                      disabled_at__isnull=True)
+              .select_related("enabled_by")}
+    return [{"agency": a, "sharing": active.get(a.pk)} for a in national_agencies_for(user=user)]
+
+
+def contributing_agencies(*, user) -> list:
+    """The registers the national analyst's report may cover: the own agency's, then every agency with an
+    active sharing record naming the user's agency, by key."""
+    from lantern.platform.accounts.models import Agency
+    from lantern.platform.analytics.models import SourceSharing
+
+    require_national(user)
+    shared = SourceSharing.objects.filter(recipient_id=user.agency_id, disabled_at__isnull=True).values(
+        "contributor_id")
+    others = list(Agency.objects.filter(pk__in=shared).exclude(pk=user.agency_id).order_by("key"))
+    return [user.agency, *others]
+
+
+def contributed_register(*, user, agency, secret: bytes) -> tuple[Any, Any]:
+    """One agency's register for the national report, reduced **inside that agency's scope** to what may
+    cross the agency boundary:
+
+    * ``quality`` — the core's list layout for field completeness, validity, timeliness and exact duplicates,
+      names replaced by tokens keyed per agency *and* per report (placeholders kept), so they cannot be
+      compared with another agency's tokens;
+    * ``encoded`` — the linkage features encoded by :func:`lantern.linkage.bloom.encode_features` under the
+      report's secret (keyed, balanced Bloom filters and keyed tokens; no plaintext identifier).
+
+    Refused (404, audited) unless ``agency`` is the user's own or shares its register with it now. The
+    decryption is audited naming the contributing agency (fields and counts only).
+    """
+    import hashlib as _hashlib
+    import hmac as _hmac
+
+    import pandas as pd
+
+    from lantern.linkage.bloom import encode_features
+    from lantern.linkage.features import prepare_features
+    from lantern.platform.analytics.models import SourceSharing
+
+    require_national(user)
+    allowed = agency.pk == user.agency_id or SourceSharing.objects.filter(
+        contributor_id=agency.pk, recipient_id=user.agency_id, disabled_at__isnull=True).exists()
+    if not allowed:
+        audit_record(actor=user, action="sources.contribute", object_type="agency", object_ref=agency.key,
+                     outcome=Outcome.NOT_FOUND)
+        raise Http404("No such source")
+    subjects = list(Subject.objects.filter(agency_id=agency.pk).select_related("identity").order_by("id"))
+    first: dict[int, tuple] = {}
+    for sid, sex, cit in (Assessment.objects.filter(agency_id=agency.pk)
+                          .order_by("subject_id", "interview_date", "id").values_list("subject_id", "sex",
+                                                                                       "citizenship")):
+        first.setdefault(sid, (sex, cit))
+    token_key = _hmac.new(secret, f"quality/{agency.key}".encode(), _hashlib.sha256).digest()
+    plain, quality = [], []
+    for i, s in enumerate(subjects, start=1):
+        ident = getattr(s, "identity", None) if hasattr(s, "identity") else None
+        sex, cit = first.get(s.pk, ("", ""))
+        given = ident.given_name if ident and ident.given_name else None
+        family = ident.family_name if ident and ident.family_name else None
+        dob = (ident.date_of_birth or None) if ident else None
+        row = {"record_id": f"r{i}", "list": agency.key, "date_of_birth": dob, "sex": sex or None,
+               "citizenship": cit or None}
+        plain.append({**row, "given_name": given, "family_name": family})
+        quality.append({**row, "given_name": _token(given, token_key) if given else None,
+                        "family_name": _token(family, token_key) if family else None,
+                        "record_date": s.created_at.date().isoformat()})
+    columns = ["record_id", "list", "given_name", "family_name", "date_of_birth", "sex", "citizenship"]
+    raw = pd.DataFrame(plain, columns=columns)
+    encoded = encode_features(prepare_features(raw, LINKAGE_ROLES), secret) if len(raw) else None
+    del raw, plain  # the plaintext never leaves this function
+    audit_record(actor=user, action="sources.contribute", object_type="agency", object_ref=agency.key,
+                 detail=f"records={len(quality)} fields=given_name,family_name,date_of_birth encoded=bloom")
+    return pd.DataFrame(quality, columns=[*columns, "record_date"]), encoded

@@ -280,3 +280,54 @@ def dp_query_run(*, user, release: StatRelease, epsilon: Any, by: list[str], whe
 
 def standard_version() -> str:
     return vocab.current_version()
+
+
+# -- data-sharing records for the national cross-source report ----------------------------------------------
+
+def _recipient(user, recipient_key: str, action: str):
+    from lantern.platform.analytics.selectors import national_agencies_for
+
+    agency = national_agencies_for(user=user).filter(key=recipient_key).first()
+    if agency is None:
+        exc = LanternError("not a national anti-trafficking agency of your country", field="agency",
+                           record=(recipient_key or "")[:60])
+        audit_record(actor=user, action=action, object_type="sharing", object_ref=(recipient_key or "")[:60],
+                     outcome=Outcome.INVALID, detail="problems=1")
+        raise exc
+    return agency
+
+
+def sharing_enable(*, user, recipient_key: str):
+    """My agency (the administrator's) agrees to contribute its register to ``recipient_key``'s cross-source
+    report. Idempotent: an active record is returned as it is."""
+    from lantern.platform.analytics.models import SourceSharing
+
+    require(user, "agency.admin", action="sharing.enable", object_type="sharing", object_ref=recipient_key[:60])
+    recipient = _recipient(user, recipient_key, "sharing.enable")
+    with transaction.atomic():
+        record = SourceSharing.objects.select_for_update().filter(
+            contributor_id=user.agency_id, recipient=recipient, disabled_at__isnull=True).first()
+        if record is None:
+            record = SourceSharing.objects.create(contributor_id=user.agency_id, recipient=recipient, enabled_by=user)
+            audit_record(actor=user, action="sharing.enable", object_type="sharing", object_ref=recipient.key,
+                         detail="purpose=sources.national")
+    return record
+
+
+def sharing_disable(*, user, recipient_key: str) -> int:
+    """Withdraw the agreement: later reports leave my register out. Returns the number of records ended."""
+    from lantern.platform.analytics.models import SourceSharing
+
+    require(user, "agency.admin", action="sharing.disable", object_type="sharing", object_ref=recipient_key[:60])
+    recipient = _recipient(user, recipient_key, "sharing.disable")
+    with transaction.atomic():
+        ended = 0
+        for record in SourceSharing.objects.select_for_update().filter(
+                contributor_id=user.agency_id, recipient=recipient, disabled_at__isnull=True):
+            record.disabled_at = timezone.now()
+            record.disabled_by = user
+            record.save(update_fields=["disabled_at", "disabled_by"])
+            ended += 1
+        audit_record(actor=user, action="sharing.disable", object_type="sharing", object_ref=recipient.key,
+                     detail=f"ended={ended}")
+    return ended

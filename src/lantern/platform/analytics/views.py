@@ -417,3 +417,52 @@ def release_dp(request, ref):
     release.refresh_from_db()
     template = "analytics/_dp.html" if request.htmx else "analytics/release_detail.html"
     return render(request, template, _release_context(request, release, **extra), status=status)
+
+
+@login_required
+def sources_national(request):
+    """Cross-agency data-source suitability for a national anti-trafficking agency's analyst: the registers
+    shared with the agency, linked on Bloom-filter encodings; aggregates only, disclosure-controlled.
+    ``?run=1`` computes (seconds: the linkage trains a model); ``&format=json`` downloads the figures."""
+    import json
+
+    selectors.require_national(request.user)
+    ctx: dict = {"contributors": selectors.contributing_agencies(user=request.user)}
+    status = 200
+    if request.GET.get("run"):
+        try:
+            ctx["report"] = compute.national_sources(user=request.user)
+        except LanternError as exc:
+            ctx["problems"], status = exc.problems, 422
+        if "report" in ctx and request.GET.get("format") == "json":
+            response = HttpResponse(json.dumps(ctx["report"], indent=1), content_type="application/json")
+            response["Content-Disposition"] = f'attachment; filename="sources-national-{request.user.agency.key}.json"'
+            return response
+    if "report" in ctx:
+        names = [s["agency"] for s in ctx["report"]["sources"]]
+        ctx["names"] = names
+        ctx["overlap_rows"] = [(s["agency"], [s["overlap"].get(n) for n in names]) for s in ctx["report"]["sources"]]
+    return render(request, "analytics/sources_national.html", ctx, status=status)
+
+
+@login_required
+def sharing(request):
+    """The agency administrator's data-sharing records: contribute the agency's register to a national
+    anti-trafficking agency's cross-source report, or stop contributing (each change audited)."""
+    rows = selectors.sharing_for_contributor(user=request.user)
+    if request.method == "POST":
+        action, key = request.POST.get("action", ""), request.POST.get("agency", "")
+        try:
+            if action == "enable":
+                services.sharing_enable(user=request.user, recipient_key=key)
+                messages.success(request, _("Your register is now shared with %(a)s for its source report.")
+                                 % {"a": key})
+            elif action == "disable":
+                services.sharing_disable(user=request.user, recipient_key=key)
+                messages.success(request, _("Your register is no longer shared with %(a)s.") % {"a": key})
+            else:
+                raise LanternError(_("Choose enable or disable."), field="action", record="form")
+        except LanternError as exc:
+            return render(request, "analytics/sharing.html", {"rows": rows, "problems": exc.problems}, status=422)
+        return redirect("analytics-sharing")
+    return render(request, "analytics/sharing.html", {"rows": rows})
