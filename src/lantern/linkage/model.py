@@ -56,7 +56,9 @@ NAME_THRESHOLDS_PLAIN = (0.94, 0.86)
 NAME_THRESHOLDS_BLOOM = (0.85, 0.7)
 EXTRA_THRESHOLDS_PLAIN = (0.92, 0.8)
 EXTRA_THRESHOLDS_BLOOM = (0.8, 0.6)
-DOB_DIGIT_DICE = 0.85
+#: Dice of the balanced positional-digit filters of two dates: one digit apart ≈ 0.94, two ≈ 0.89,
+#: three ≈ 0.83 (balancing adds the shared complement half, so Dice runs high); 0.91 keeps one digit
+DOB_DIGIT_DICE = 0.91
 
 
 def _jw(engine: str, a: str, b: str) -> str:
@@ -133,6 +135,10 @@ def _name_comparison(spec: ModelSpec, engine: str, col: str, other: str, label: 
             *([{"sql_condition": f"{col}_l = {col}_r", "label_for_charts": "exact, other citizenship"}]
               if tf_col != col else []),
             {"sql_condition": f"{col}_l = {other}_r AND {other}_l = {col}_r", "label_for_charts": "swapped with the other name"},
+            # one record holds the other's family name as its given name (or the reverse) and lacks the
+            # other name: the other comparison is null, so without this level the pair only disagrees
+            {"sql_condition": f"({col}_l = {other}_r AND {other}_l IS NULL) OR ({other}_l = {col}_r AND {other}_r IS NULL)",
+             "label_for_charts": "swapped, the other name missing"},
             {"sql_condition": f"{sim} >= {hi}", "label_for_charts": f"similarity >= {hi}"},
             {"sql_condition": f"{col}_ph_l = {col}_ph_r", "label_for_charts": "same phonetic code", **_phonetic_tf(spec, f"{col}_ph")},
             {"sql_condition": f"{col}_ph1_l = {col}_ph1_r", "label_for_charts": "same phonetic code of the first part",
@@ -155,9 +161,11 @@ def _dob_comparison(spec: ModelSpec, engine: str) -> dict:
             {"sql_condition": "dob_l = dob_r AND NOT dob_ph_l", "label_for_charts": "exact (full date)", "m_probability": 0.85},
             {"sql_condition": "dob_l = dob_r", "label_for_charts": "exact (1 January placeholder)", "m_probability": 0.02},
             {"sql_condition": "dob_swap_l = dob_swap_r", "label_for_charts": "day and month swapped", "m_probability": 0.02},
-            {"sql_condition": near, "label_for_charts": "one digit apart", "m_probability": 0.03},
+            # a placeholder says only the year: judge such a pair by the year before "one digit apart"
+            # (1996-01-05 against the placeholder 1996-01-01 is no typo)
             {"sql_condition": "dob_y_l = dob_y_r AND (dob_ph_l OR dob_ph_r)", "label_for_charts": "same year, one is a placeholder",
              "m_probability": 0.04},
+            {"sql_condition": near, "label_for_charts": "one digit apart", "m_probability": 0.03},
             {"sql_condition": "dob_y_l = dob_y_r", "label_for_charts": "same year", "m_probability": 0.02},
             {"sql_condition": "ELSE", "label_for_charts": "else", "m_probability": 0.02},
         ],
