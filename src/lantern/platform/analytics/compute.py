@@ -355,6 +355,9 @@ def national_sources_run(*, user, link_threshold: float | None = None) -> Nation
                 result = link_lists(encoded_paths, encoded=True, threshold=link_threshold)
             except LanternError as exc:
                 notes.append(f"the linkage could not be made: {exc}")
+            except Exception as exc:  # Splink on very small registers: report it, keep the quality figures
+                notes.append(f"the linkage could not be made ({type(exc).__name__}): too few records to train the "
+                             "model?")
             else:
                 histories, linked = result.histories(), len(result.records)
         else:
@@ -459,7 +462,7 @@ def national_sources_view(run: NationalSources) -> dict[str, Any]:
     return {"reference_date": run.base.reference_date, "method": run.base.overlap_method,
             "threshold": rules.threshold, "rounding": rules.rounding, "sources": sources, "estimate": estimate,
             "linked_records": _protected_count(run.linked_records, rules) if run.histories is not None else None,
-            "notes": [*run.notes, *[n for n in run.base.notes if "--link" not in n]]}
+            "notes": [*run.notes, *[n for n in run.base.notes if "--link" not in n and "capture histories" not in n]]}
 
 
 def _round5(value) -> int | None:
