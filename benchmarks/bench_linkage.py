@@ -117,7 +117,7 @@ def _febrl(rows: list[dict]) -> None:
                  "ok": f1e >= f1 - 0.01})
 
 
-def _simulated(rows: list[dict], people: int) -> None:
+def _simulated(rows: list[dict], people: int, scenario: str = "romania") -> None:
     from lantern.linkage import link_lists
     from lantern.linkage.bloom import encode_list
     from lantern.linkage.clusters import blocking_recall
@@ -125,29 +125,29 @@ def _simulated(rows: list[dict], people: int) -> None:
     from lantern.linkage.io import read_lists
     from lantern.linkage.pipeline import evaluate_against_truth
 
-    out = VAR / f"sim{people}"
+    out = VAR / f"sim_{scenario}_{people}"
     lantern = str(Path(sys.executable).parent / "lantern")
-    subprocess.run([lantern, "simulate", "--people", str(people), "--seed", "1", "--out", str(out)],  # noqa: S603
+    subprocess.run([lantern, "simulate", "--scenario", scenario, "--people", str(people), "--seed", "1", "--out", str(out)],  # noqa: S603
                    check=True, capture_output=True)
     paths = sorted((out / "lists").glob("*.parquet"))
     truth = pd.read_parquet(out / "truth" / "records.parquet")
     raw, roles = read_lists(paths)
     tl = raw.merge(truth[["list", "record_id", "person_id"]], on=["list", "record_id"])["person_id"].to_numpy()
     br = blocking_recall(prepare_features(raw, roles), tl)["recall"]
-    rows.append({"name": f"simulator ({people:,} people) blocking recall", "value": round(br, 4), "target": ">= 0.995", "ok": br >= 0.995})
+    rows.append({"name": f"simulator {scenario} ({people:,} people) blocking recall", "value": round(br, 4), "target": ">= 0.995", "ok": br >= 0.995})
     res = link_lists(paths)
     ev = evaluate_against_truth(res, truth)
-    rows.append({"name": f"simulator pairwise F1 ({len(raw):,} records)", "value": round(ev["f1"], 4), "target": ">= 0.97", "ok": ev["f1"] >= 0.97})
-    rows.append({"name": "simulator precision / recall", "value": f"{ev['precision']:.4f} / {ev['recall']:.4f}", "target": "", "ok": None})
-    rows.append({"name": "simulator share of people with exact history", "value": round(ev["exact_history_share"], 4),
+    rows.append({"name": f"simulator {scenario} pairwise F1 ({len(raw):,} records)", "value": round(ev["f1"], 4), "target": ">= 0.97", "ok": ev["f1"] >= 0.97})
+    rows.append({"name": f"simulator {scenario} precision / recall", "value": f"{ev['precision']:.4f} / {ev['recall']:.4f}", "target": "", "ok": None})
+    rows.append({"name": f"simulator {scenario} share of people with exact history", "value": round(ev["exact_history_share"], 4),
                  "target": ">= 0.97", "ok": ev["exact_history_share"] >= 0.97})
     if ev.get("estimate_relative_difference") is not None:
         rel = ev["estimate_relative_difference"]
-        rows.append({"name": "MSE estimate linked vs true histories", "value": f"{ev['estimate_linked']:,.0f} vs {ev['estimate_true_histories']:,.0f} ({rel:+.1%})",
+        rows.append({"name": f"simulator {scenario} MSE estimate linked vs true histories", "value": f"{ev['estimate_linked']:,.0f} vs {ev['estimate_true_histories']:,.0f} ({rel:+.1%})",
                      "target": "within 3%", "ok": abs(rel) <= 0.03})
-    encs = [encode_list(p, VAR / f"sim{people}_{p.stem}.enc", secret=SECRET) for p in paths]
+    encs = [encode_list(p, VAR / f"sim_{scenario}_{people}_{p.stem}.enc", secret=SECRET) for p in paths]
     ev_e = evaluate_against_truth(link_lists(encs, encoded=True), truth)
-    rows.append({"name": "simulator F1, privacy-preserving", "value": round(ev_e["f1"], 4),
+    rows.append({"name": f"simulator {scenario} F1, privacy-preserving", "value": round(ev_e["f1"], 4),
                  "target": f">= {ev['f1'] - 0.01:.4f} (plain - 1 pt)", "ok": ev_e["f1"] >= ev["f1"] - 0.01})
 
 
@@ -226,7 +226,10 @@ def run(quick: bool = False) -> list[dict]:
     VAR.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     _febrl(rows)
-    _simulated(rows, people=10_000 if quick else 30_000)
+    # romania-registers: issue 5's targets (transliteration noise, dates of birth recorded);
+    # romania: 15-25 % of some lists' dates of birth missing — reported as measured (docs/linkage.md)
+    for scenario in ("romania-registers", "romania"):
+        _simulated(rows, people=10_000 if quick else 30_000, scenario=scenario)
     n = 100_000 if quick else 1_000_000
     paths, truth = generate_lists(VAR / f"gen{n}", records=n)
     _encode_speed(rows, paths, n, repeats=1 if quick else 3)
