@@ -53,6 +53,8 @@ import numpy as np
 from lantern.errors import LanternError, Problem
 
 TOTAL = "TOTAL"
+METHODS = ("greedy", "optimal")
+COSTS = ("value", "cells")
 
 PUBLISHED = "published"
 PRIMARY = "primary"
@@ -74,12 +76,24 @@ class SDCRules:
         Must be at most ``threshold - 2`` (a primary cell is known to lie in 1 .. threshold-1).
     enabled : bool
         ``False`` releases exact counts (``--sdc none``: for internal use only, never for publication).
+    method : {"greedy", "optimal"}
+        Secondary suppression: the greedy heuristic (default), or a minimum-loss pattern chosen by a
+        mixed-integer programme (:func:`optimal_pattern`), kept only where it loses less than the greedy
+        one; both are verified by the same LP audit.
+    cost : {"value", "cells"}
+        What ``optimal`` minimises: the suppressed total (each secondary cell costs its count plus 1, so
+        a zero is not free) or the number of secondary cells.
+    time_limit : float
+        Seconds the MILP may run per table (then the best pattern found so far, or the greedy one).
     """
 
     threshold: int = 11
     rounding: int = 5
     protection: int = 5
     enabled: bool = True
+    method: str = "greedy"
+    cost: str = "value"
+    time_limit: float = 10.0
 
     def __post_init__(self) -> None:
         problems = []
@@ -89,6 +103,12 @@ class SDCRules:
             problems.append(Problem("must be at least 1", field="rounding"))
         if self.protection < 0:
             problems.append(Problem("must be zero or more", field="protection"))
+        if self.method not in METHODS:
+            problems.append(Problem(f"unknown method {self.method!r}; known: {', '.join(METHODS)}", field="method"))
+        if self.cost not in COSTS:
+            problems.append(Problem(f"unknown cost {self.cost!r}; known: {', '.join(COSTS)}", field="cost"))
+        if not self.time_limit > 0:
+            problems.append(Problem("must be a positive number of seconds", field="time_limit"))
         if self.threshold >= 3 and self.protection > self.threshold - 2:
             problems.append(
                 Problem(
@@ -109,17 +129,18 @@ class SDCRules:
     def from_dict(cls, data: dict | None) -> SDCRules:
         """Build from a spec's ``sdc:`` block (unknown keys are refused)."""
         data = dict(data or {})
-        known = {"threshold", "rounding", "protection", "enabled"}
+        known = {"threshold", "rounding", "protection", "enabled", "method", "cost", "time_limit"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise LanternError(
                 [Problem(f"unknown disclosure-control setting; known: {', '.join(sorted(known))}", field=k) for k in unknown]
             )
+        convert: dict[str, Any] = {"enabled": bool, "method": str, "cost": str, "time_limit": float}
         try:
-            values: dict[str, Any] = {k: (bool(v) if k == "enabled" else int(v)) for k, v in data.items()}
-            return cls(**values)
+            values: dict[str, Any] = {k: convert.get(k, int)(v) for k, v in data.items()}
         except (TypeError, ValueError) as exc:
-            raise LanternError(f"disclosure-control settings must be integers: {exc}", field="sdc") from exc
+            raise LanternError(f"threshold, rounding and protection must be integers, time_limit a number: {exc}", field="sdc") from exc
+        return cls(**values)
 
 
 @dataclass
@@ -143,6 +164,13 @@ class ProtectedArray:
     released: np.ndarray
     intervals: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     rules: SDCRules = field(default_factory=SDCRules)
+    #: which secondary suppression produced the pattern, and what the MILP did (for the report)
+    method: str = "greedy"
+    note: str = ""
+
+    def loss(self, cost: str | None = None) -> float:
+        """Information lost to secondary suppression (:func:`suppression_loss`)."""
+        return suppression_loss(self.counts, self.status, cost or self.rules.cost)
 
     @property
     def suppressed(self) -> np.ndarray:
@@ -380,6 +408,14 @@ def _pick(line: np.ndarray, supp: np.ndarray, flat_counts: np.ndarray) -> int | 
     return None if supp[total] else int(total)
 
 
+def suppression_loss(counts: np.ndarray, status: np.ndarray, cost: str = "value") -> float:
+    """Loss of a pattern: per secondary cell its count + 1 (``value``) or 1 (``cells``)."""
+    secondary = np.asarray(status) == SECONDARY
+    if cost == "cells":
+        return float(secondary.sum())
+    return float((np.asarray(counts)[secondary] + 1).sum())
+
+
 def protect_array(
     counts: np.ndarray,
     rules: SDCRules | None = None,
@@ -389,6 +425,181 @@ def protect_array(
     force: np.ndarray | None = None,
 ) -> ProtectedArray:
     """Apply threshold, secondary suppression (LP-audited) and rounding to a cube.
+
+    With ``rules.method == "optimal"`` the greedy pattern is computed first, then a minimum-loss one by
+    :func:`optimal_pattern` (a MILP bounded by the greedy loss, with ``rules.time_limit``), completed by
+    the same line rule and LP audit; the one with the smaller loss is kept, so "optimal" never loses
+    more than greedy. See :func:`_protect_greedy` for the parameters.
+    """
+    rules = rules or SDCRules()
+    greedy = _protect_greedy(counts, rules, consistent_axis=consistent_axis, audit=audit, force=force)
+    if rules.method != "optimal" or not rules.enabled or not audit:
+        return greedy
+    flat = greedy.counts.ravel()
+    primary = (flat > 0) & (flat < rules.threshold)
+    forced = np.zeros(flat.size, dtype=bool) if force is None else np.asarray(force, dtype=bool).ravel()
+    budget = greedy.loss()
+    if budget == 0:
+        greedy.note = "greedy needs no secondary suppression"
+        return greedy
+    pattern, note = optimal_pattern(greedy.counts, primary | forced, primary, rules, consistent_axis=consistent_axis, budget=budget)
+    if pattern is None:
+        greedy.note = note
+        return greedy
+    candidate = _protect_greedy(counts, rules, consistent_axis=consistent_axis, audit=audit, force=pattern.reshape(greedy.counts.shape))
+    if candidate.loss() < budget - 1e-9:
+        candidate.method = "optimal"
+        candidate.note = f"{note}; loss {candidate.loss():g} (greedy {budget:g})"
+        return candidate
+    greedy.note = f"{note}; the completed pattern was not cheaper than greedy"
+    return greedy
+
+
+def optimal_pattern(
+    counts: np.ndarray,
+    fixed: np.ndarray,
+    primary: np.ndarray,
+    rules: SDCRules,
+    *,
+    consistent_axis: int | None = None,
+    budget: float | None = None,
+) -> tuple[np.ndarray | None, str]:
+    """Minimum-loss secondary suppression of one table by mixed-integer programming (HiGHS).
+
+    The classical cell-suppression model (Kelly, Golden & Assad 1992; Fischetti & Salazar-González
+    2001) in its compact form: a binary ``y_i`` per cell (1 = suppressed; fixed at 1 for ``fixed``:
+    primary and forced cells) and, for every protected cell ``k``, two deviation vectors ``f+``, ``f-``
+    that keep every line of the cube adding up (``A f = 0``), move only suppressed cells
+    (``-x_i y_i <= f_i <= M y_i``; a primary cell stays within 1..threshold-1) and move cell ``k`` up by
+    ``u_k`` and down by ``d_k`` with ``u_k + d_k >=`` the width the audit requires
+    (:func:`required_widths`). Such vectors exist exactly when the attacker's LP interval for ``k`` is
+    that wide, so every feasible ``y`` protects every fixed cell; the objective is the loss
+    (:func:`suppression_loss`). With ``consistent_axis`` the pattern is the same in every period.
+    ``budget`` adds "loss < budget" (the greedy loss), which prunes the search.
+
+    ``M`` (the largest move of a cell) is the required width times ``2**(ndim-1)``: enough for 1- and
+    2-way tables (their constraint matrix is totally unimodular, so a deviation never needs to move a
+    cell more than it moves ``k``); for larger tables it may exclude some patterns, which can only make
+    the result less than optimal, never unsafe — the pattern is completed and verified by the LP audit
+    in :func:`protect_array`.
+
+    Returns
+    -------
+    (ndarray of bool or None, str)
+        The suppressed cells (flat), or None (infeasible under the budget — greedy is optimal for this
+        model —, no solution within ``rules.time_limit``, or solver failure), and a note saying which.
+    """
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    shape = counts.shape
+    x = np.asarray(counts, dtype=float).ravel()
+    n = x.size
+    fixed = np.asarray(fixed, dtype=bool).ravel()
+    primary = np.asarray(primary, dtype=bool).ravel()
+    sens = np.flatnonzero(fixed)
+    if sens.size == 0:
+        return fixed.copy(), "nothing to protect"
+    need = required_widths(counts, primary.reshape(shape), rules, sens)
+    weight = np.ones(n) if rules.cost == "cells" else x + 1.0
+    weight[fixed] = 0.0
+    t_hi = float(max(rules.threshold - 1, 1))
+    big = max(float(need.max()), 1.0) * 2.0 ** max(len(shape) - 1, 0)
+    lines = cube_lines(shape)
+    a_rows = np.concatenate([np.full(line.size, li) for li, line in enumerate(lines)])
+    a_cols = np.concatenate(lines)
+    a_vals = np.concatenate([np.r_[np.ones(line.size - 1), -1.0] for line in lines])
+    n_lines = len(lines)
+    block = 2 + 2 * n
+    nv = n + sens.size * block
+    lb, ub = np.zeros(nv), np.zeros(nv)
+    lb[:n], ub[:n] = fixed.astype(float), 1.0
+    integrality = np.zeros(nv)
+    integrality[:n] = 1
+    f_lb = np.where(primary, 1.0 - x, -x)
+    f_ub = np.where(primary, t_hi - x, big)
+    free = np.flatnonzero(~primary)
+    pos = free[x[free] > 0]
+    rows, cols, vals, lo, hi = [], [], [], [], []
+    r = 0
+    for j, k in enumerate(sens):
+        base = n + j * block
+        iu, idn, fp, fm = base, base + 1, base + 2, base + 2 + n
+        lb[iu], ub[iu], lb[idn], ub[idn] = 0.0, need[j], 0.0, need[j]
+        for off in (fp, fm):
+            lb[off:off + n], ub[off:off + n] = f_lb, f_ub
+            rows.append(a_rows + r)
+            cols.append(a_cols + off)
+            vals.append(a_vals)
+            lo.append(np.zeros(n_lines))
+            hi.append(np.zeros(n_lines))
+            r += n_lines
+            # f_i <= M y_i and -f_i <= x_i y_i for cells that may move only when suppressed
+            m = free.size
+            rows.append(np.repeat(np.arange(r, r + m), 2))
+            cols.append(np.column_stack([off + free, free]).ravel())
+            vals.append(np.column_stack([np.ones(m), np.full(m, -big)]).ravel())
+            lo.append(np.full(m, -np.inf))
+            hi.append(np.zeros(m))
+            r += m
+            q = pos.size
+            rows.append(np.repeat(np.arange(r, r + q), 2))
+            cols.append(np.column_stack([off + pos, pos]).ravel())
+            vals.append(np.column_stack([-np.ones(q), -x[pos]]).ravel())
+            lo.append(np.full(q, -np.inf))
+            hi.append(np.zeros(q))
+            r += q
+        # f+_k = u_k, f-_k = -d_k, u_k + d_k >= need
+        rows.append(np.array([r, r, r + 1, r + 1, r + 2, r + 2]))
+        cols.append(np.array([fp + k, iu, fm + k, idn, iu, idn]))
+        vals.append(np.array([1.0, -1.0, 1.0, 1.0, 1.0, 1.0]))
+        lo.append(np.array([0.0, 0.0, need[j]]))
+        hi.append(np.array([0.0, 0.0, np.inf]))
+        r += 3
+    if consistent_axis is not None and shape[consistent_axis] > 2:
+        grid = np.arange(n).reshape(shape)
+        periods = np.moveaxis(grid, consistent_axis, 0)[:-1]  # the TOTAL period is free
+        first = periods[0].ravel()
+        for other in periods[1:]:
+            m = first.size
+            rows.append(np.repeat(np.arange(r, r + m), 2))
+            cols.append(np.column_stack([other.ravel(), first]).ravel())
+            vals.append(np.tile([1.0, -1.0], m))
+            lo.append(np.zeros(m))
+            hi.append(np.zeros(m))
+            r += m
+    if budget is not None:
+        rows.append(np.full(n, r))
+        cols.append(np.arange(n))
+        vals.append(weight)
+        lo.append(np.array([-np.inf]))
+        hi.append(np.array([budget - 0.5]))  # losses are integers: strictly cheaper than the budget
+        r += 1
+    matrix = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, nv))
+    objective = np.zeros(nv)
+    objective[:n] = weight
+    res = milp(
+        objective, integrality=integrality, bounds=Bounds(lb, ub),
+        constraints=LinearConstraint(matrix, np.concatenate(lo), np.concatenate(hi)),
+        options={"time_limit": float(rules.time_limit), "disp": False},
+    )
+    if res.x is None:
+        if res.status == 2:
+            return None, "MILP: no pattern cheaper than greedy (greedy is optimal for this table)"
+        return None, f"MILP: no solution ({res.message.strip()}); greedy kept"
+    proven = "optimal" if res.status == 0 else "best found within the time limit"
+    return res.x[:n] > 0.5, f"MILP {proven} ({n} cells, {sens.size} protected)"
+
+
+def _protect_greedy(
+    counts: np.ndarray,
+    rules: SDCRules | None = None,
+    *,
+    consistent_axis: int | None = None,
+    audit: bool = True,
+    force: np.ndarray | None = None,
+) -> ProtectedArray:
+    """Apply threshold, greedy secondary suppression (LP-audited) and rounding to a cube.
 
     Parameters
     ----------
