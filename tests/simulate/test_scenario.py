@@ -148,3 +148,15 @@ def test_exclusive_outcomes_cannot_exceed_one():
     probs = _problems(raw)
     assert "must not exceed 1" in probs["interviews"]
     assert "dob_missing + dob_jan1 + dob_swap" in probs["lists.agencies.ngo_b.noise"]
+
+
+def test_romania_registers_changes_only_missing_identifiers():
+    # same people and capture (so the same true capture histories), dates of birth nearly complete
+    a = simulate("romania", people=4_000, seed=5)
+    b = simulate("romania-registers", people=4_000, seed=5)
+    key = ["list", "person_id"]
+    assert a.records.select(key).sort(key).equals(b.records.select(key).sort(key))
+    for name in ("ngo_a", "ngo_b", "labour_inspection"):
+        miss_a = a.lists[name].get_column("date_of_birth").null_count() / a.lists[name].height
+        miss_b = b.lists[name].get_column("date_of_birth").null_count() / b.lists[name].height
+        assert miss_a >= 0.08 and miss_b <= 0.04, (name, miss_a, miss_b)
