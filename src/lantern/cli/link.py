@@ -117,6 +117,8 @@ def run(
         table.add_row(str(row["threshold"]), f"{row['people']:,}", f"{row['accepted_pairs']:,}",
                       f"{row['estimated_precision'] or 0:.4f}", f"{row['estimated_recall'] or 0:.4f}", str(est))
     console.print(table)
+    for warning in summary["warnings"]:
+        console.print(f"[yellow]Warning:[/] {warning}")
     console.print(f"Wrote {out}/clusters.csv, histories.csv, pairs.parquet, model.json, summary.json"
                   + (f" and {report}" if report else ""))
 

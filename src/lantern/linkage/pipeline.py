@@ -68,6 +68,7 @@ class LinkageResult:
     model: dict
     engine: str = "duckdb"
     timings: dict = field(default_factory=dict)
+    completeness: dict = field(default_factory=dict)
 
     def labels(self, threshold: float | None = None) -> np.ndarray:
         return cluster_labels(len(self.records), self.pairs, self.threshold if threshold is None else threshold)
@@ -105,9 +106,57 @@ class LinkageResult:
             **estimated_precision_recall(self.pairs, self.threshold),
             "cluster_sizes": cluster_size_distribution(clusters),
             "match_weight_histogram": weight_histogram(self.pairs),
-            "threshold_band": self.threshold_band(),
+            "threshold_band": (band := self.threshold_band()),
+            "identifier_completeness": self.completeness,
+            "warnings": linkage_warnings(self.completeness, band),
             "timings_s": self.timings,
         }
+
+
+#: a list where more records than this lack a date of birth gets a warning (see :func:`linkage_warnings`)
+MISSING_DOB_WARNING = 0.05
+#: relative spread of the estimate over thresholds 0.3–0.9 above which the summary warns
+ESTIMATE_SPREAD_WARNING = 0.10
+
+
+def identifier_completeness(features: pd.DataFrame) -> dict:
+    """Per list: records and the share lacking a date of birth, a given name, a family name, and
+    the share with a 1 January placeholder date (plaintext features or encodings alike)."""
+    out = {}
+    for name, grp in features.groupby("list", sort=False):
+        row = {"records": len(grp)}
+        for col, label in (("dob", "no_date_of_birth"), ("gn", "no_given_name"), ("fn", "no_family_name")):
+            if col in grp.columns:
+                row[label] = round(float(grp[col].isna().mean()), 4)
+        if "dob_ph" in grp.columns:
+            row["placeholder_date_of_birth"] = round(float(grp["dob_ph"].fillna(False).astype(bool).mean()), 4)
+        out[str(name)] = row
+    return out
+
+
+def linkage_warnings(completeness: dict, band: list[dict]) -> list[str]:
+    """Plain-language warnings for the analyst: lists whose records often lack a date of birth, and
+    an estimate that moves a lot with the threshold.
+
+    Missing dates are what linkage cannot repair: two records of namesakes without a date cannot be
+    told apart, so links are missed (or false), and every missed link splits a person into two
+    single-list "people", which inflates a multiple systems estimate (on simulated lists with 15–25 %
+    of dates missing in three of six lists the estimate came out 20–25 % too high; with 1 % missing,
+    within 3 %; docs/linkage.md).
+    """
+    warnings = []
+    for name, row in completeness.items():
+        share = row.get("no_date_of_birth")
+        if share is not None and share > MISSING_DOB_WARNING:
+            warnings.append(
+                f"{name}: {share:.0%} of records have no date of birth. Namesakes without a date cannot be told apart, "
+                "so some links are missed or false; missed links inflate the population estimate.")
+    ests = [r["estimate"] for r in band if r.get("estimate") is not None and 0.3 <= r["threshold"] <= 0.9]
+    if len(ests) >= 2 and min(ests) > 0 and max(ests) / min(ests) - 1 > ESTIMATE_SPREAD_WARNING:
+        warnings.append(
+            f"The population estimate moves from {min(ests):,.0f} to {max(ests):,.0f} between thresholds 0.3 and 0.9: "
+            "linkage uncertainty is a large part of the estimate's uncertainty; report the range, not one figure.")
+    return warnings
 
 
 def estimate_from_histories(hist: pd.DataFrame) -> dict:
@@ -199,6 +248,7 @@ def link_lists(
         model=trained.model_json,
         engine=engine,
         timings=timings,
+        completeness=identifier_completeness(features),
     )
 
 

@@ -18,6 +18,10 @@ def _fmt(v) -> str:
     return escape(f"{v:,}" if isinstance(v, int) else str(v))
 
 
+def _pct(value) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
 def render_report(summary: dict) -> str:
     """Render ``summary`` (from :meth:`lantern.linkage.pipeline.LinkageResult.summary`) as HTML."""
     lists = "".join(f"<tr><td>{escape(k)}</td><td>{_fmt(v)}</td></tr>" for k, v in summary["lists"].items())
@@ -35,6 +39,13 @@ def render_report(summary: dict) -> str:
     sizes = summary["cluster_sizes"]
     top_s = max(sizes.values(), default=0)
     size_rows = "".join(f"<tr><td>{k}</td><td>{v:,}</td><td>{_bar(v, top_s)}</td></tr>" for k, v in sizes.items())
+    warn = "".join(f"<li>{escape(w)}</li>" for w in summary.get("warnings", []))
+    warn_html = f'<h2>Warnings</h2><ul class="warnings">{warn}</ul>' if warn else ""
+    comp = summary.get("identifier_completeness", {})
+    comp_rows = "".join(
+        f"<tr><td>{escape(k)}</td><td>{_fmt(v.get('records'))}</td><td>{_pct(v.get('no_date_of_birth'))}</td>"
+        f"<td>{_pct(v.get('placeholder_date_of_birth'))}</td><td>{_pct(v.get('no_given_name'))}</td>"
+        f"<td>{_pct(v.get('no_family_name'))}</td></tr>" for k, v in comp.items())
     mode = "privacy-preserving (Bloom-filter encodings)" if summary["encoded"] else "plaintext"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Lantern linkage report</title>
@@ -45,7 +56,13 @@ table{{border-collapse:collapse;margin:1em 0}}td,th{{border-bottom:1px solid #dd
 <p>{_fmt(summary['records'])} records from {len(summary['lists'])} lists linked into
 <b>{_fmt(summary['people'])}</b> people at match probability ≥ {summary['threshold']}
 ({mode}, engine {escape(summary['engine'])}).</p>
+{warn_html}
 <h2>Lists</h2><table><tr><th>list</th><th>records</th></tr>{lists}</table>
+<h2>Identifiers present</h2>
+<p>Share of each list's records lacking an identifier. Records without a date of birth are the hardest
+to link: namesakes among them cannot be told apart.</p>
+<table><tr><th>list</th><th>records</th><th>no date of birth</th><th>1 January placeholder</th>
+<th>no given name</th><th>no family name</th></tr>{comp_rows}</table>
 <h2>How the result moves with the threshold</h2>
 <p>Precision and recall here are model-based (from the match probabilities, assuming they are
 calibrated); they are optimistic. The estimate is the multiple systems estimate from the
