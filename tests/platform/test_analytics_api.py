@@ -163,3 +163,4 @@ def test_openapi_schema_lists_the_release_endpoints(client):
     assert "post" in paths["/api/v1/releases/{ref}/check"] and "post" in paths["/api/v1/releases/{ref}/publish"]
     assert "get" in paths["/api/v1/releases/{ref}/files/{fmt}"]
     assert paths["/api/v1/releases/{ref}"]["get"]["tags"] == ["releases"]
+    assert paths["/api/v1/sources/national"]["get"]["tags"] == ["sources"]

@@ -195,3 +195,13 @@ def test_the_web_page_computes_and_shows_no_identifier(client, world):
     for s in Subject.objects.filter(agency__key__in=SHARING).select_related("identity"):
         for value in (s.identity.family_name, s.identity.date_of_birth, s.ref):
             assert not value or not re.search(rf"\b{re.escape(value)}\b", html), value
+
+
+def test_the_json_download_is_the_released_view(client, world, monkeypatch):
+    released = {"reference_date": "2026-12-01", "sources": [], "estimate": {"available": False}, "notes": ["n"]}
+    monkeypatch.setattr(compute, "national_sources", lambda *, user: released if user == world else None)
+    client.force_login(world)
+    response = client.get("/analytics/sources/national/?run=1&format=json")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert json.loads(response.content) == released
+    assert 'filename="sources-national-demo-anti-trafficking.json"' in response["Content-Disposition"]
