@@ -179,3 +179,11 @@ def test_linked_tables_suppress_their_common_margins_alike(assessments):
     ia, ib = _shared_cells(tables[0], tables[1])
     assert ((tables[0].protected.status.ravel()[ia] != "published") == (tables[1].protected.status.ravel()[ib] != "published")).all()
     assert Release("r", "together", tables).check().ok
+
+
+def test_crim_thb_age_codes_follow_eurostat():
+    from lantern.statistics.export import _crim_age
+
+    codes = {label: _crim_age(label) for label in ["0-17", "18+", "0-11", "12-17", "18-24", "65+", "UNK", "TOTAL"]}
+    assert codes == {"0-17": "Y_LT18", "18+": "Y_GE18", "0-11": "Y_LT12", "12-17": "Y12-17", "18-24": "Y18-24",
+                     "65+": "Y_GE65", "UNK": "UNK", "TOTAL": "TOTAL"}

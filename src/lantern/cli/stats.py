@@ -16,13 +16,17 @@ app = typer.Typer(
 
 
 def _rules(sdc: str, spec_rules):
+    import dataclasses
+
     from lantern.statistics.sdc import SDCRules
 
     if sdc == "default":
         return spec_rules
+    if sdc == "optimal":
+        return dataclasses.replace(spec_rules, method="optimal")
     if sdc == "none":
         return SDCRules.none()
-    raise LanternError("must be 'default' or 'none'", field="--sdc")
+    raise LanternError("must be 'default', 'optimal' or 'none'", field="--sdc")
 
 
 @app.command("table")
@@ -30,7 +34,11 @@ def table(
     spec: Path = typer.Option(..., "--spec", help="YAML table specification (see docs/statistics.md)."),
     data: Path = typer.Option(..., "--data", help="Simulator output directory or an assessments Parquet/CSV file."),
     out: Path = typer.Option(..., "--out", help="Output file: .csv or .xlsx."),
-    sdc: str = typer.Option("default", "--sdc", help="'default' applies the spec's disclosure control; 'none' is for internal use only."),
+    sdc: str = typer.Option(
+        "default", "--sdc",
+        help="'default' applies the spec's disclosure control; 'optimal' the same with minimum-loss (MILP) secondary "
+             "suppression; 'none' is for internal use only.",
+    ),
     crim_thb: Path | None = typer.Option(None, "--crim-thb", help="Also write the Eurostat crim_thb layout to this CSV."),
     cache: Path | None = typer.Option(None, "--cache", help="Folder to keep the one-row-per-person table in (faster reruns)."),
 ) -> None:
@@ -60,6 +68,9 @@ def table(
             f"disclosure check passed: {sum(t.primary for t in report.tables)} primary and "
             f"{sum(t.secondary for t in report.tables)} secondary suppressions in {len(tables)} tables"
         )
+        if rules.method == "optimal":
+            for t in tables:
+                console.print(f"  {t.id}: {t.protected.method} — {t.protected.note}")
     else:
         console.print("[yellow]warning:[/] --sdc none: exact counts, for internal use only — do not publish")
     write_tables(tables, out)

@@ -104,16 +104,21 @@ CRIM_THB_DIMS = {"period", "country", "sex", "age_band", "citizenship_group", "e
 
 
 def _crim_age(label: str) -> str:
+    """Eurostat AGE code of an age band label: ``0-17`` → ``Y_LT18``, ``18-24`` → ``Y18-24``, ``65+`` → ``Y_GE65``.
+
+    A band starting at 0 is "less than" its upper bound plus one (Eurostat writes ``Y_LT12``, never
+    ``Y0-11``); an open band is "greater or equal".
+    """
     if label == TOTAL:
         return "TOTAL"
     if label == UNKNOWN:
         return "UNK"
-    if label == "0-17":
-        return "Y_LT18"
-    if label == "18+":
-        return "Y_GE18"
     lo, _, hi = label.partition("-")
-    return f"Y{lo}-{hi}" if hi else f"Y_GE{lo.rstrip('+')}"
+    if not hi:
+        return f"Y_GE{lo.rstrip('+')}"
+    if int(lo) == 0:
+        return f"Y_LT{int(hi) + 1}"
+    return f"Y{lo}-{hi}"
 
 
 def crim_thb_frame(tables: list[StatTable]) -> pd.DataFrame:
