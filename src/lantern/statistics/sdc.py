@@ -21,15 +21,19 @@ Three rules, applied to every published table (see ``docs/statistics.md``):
 Assumptions and caveats
 -----------------------
 * A table is a full cross-classification of flat variables with *every* margin (the cube): for each
-  variable, the categories sum to its ``TOTAL`` category. Hierarchical classifications (region within
-  country) must be published as separate tables; linked tables that share a margin are protected
-  one by one (their common margins are equal, so a pattern that is safe in each table does not become
-  unsafe through the shared margin alone, but differencing between tables that *nest* is not checked).
+  variable, the categories sum to its ``TOTAL`` category. Tables of one release that count the same
+  persons are linked: shared margins are equal, and nested classifications (a table by region and one
+  by country; finer age bands within coarser ones) add up — "the regions of country c sum to the cell
+  of country c" — as :data:`Relation` rows of :func:`audit_joint`, with non-negative hidden parts for a
+  child value found under several parents. :func:`lantern.statistics.tables.harmonise_linked`
+  extends the suppression until that joint audit passes.
 * The audit assumes the attacker knows the *unrounded* published values, which is stricter than
   what is released.
-* The secondary suppression is a greedy heuristic (cheapest cell in an exposed line, cost = the cell's
-  count); it is not an optimal (minimum-loss) pattern as produced by tau-Argus' optimal method, but it
-  is verified by the exact LP audit.
+* The default secondary suppression is a greedy heuristic (cheapest cell in an exposed line, cost =
+  the cell's count), verified by the exact LP audit. ``method="optimal"`` solves the minimum-loss
+  problem as a mixed-integer programme (:func:`optimal_pattern`, after Fischetti & Salazar-González
+  2001) bounded by the greedy loss and keeps it only where it loses less; it is verified by the same
+  audit.
 * Across periods: with ``consistent_axis`` the same pattern of suppressed categories is used in every
   period (the union of the periods' patterns), so a series never reveals a cell by changing pattern.
 
@@ -38,6 +42,10 @@ References
 Hundepool, A. et al. (2012). *Statistical Disclosure Control*. Wiley, ch. 4 (magnitude and frequency
 tables; secondary suppression; the LP "attacker" audit).
 de Wolf, P.-P. (2002). HiTaS: a heuristic approach to cell suppression in hierarchical tables.
+Kelly, J. P., Golden, B. L. & Assad, A. A. (1992). Cell suppression: disclosure protection for
+sensitive tabular data. *Networks* 22, 397–417.
+Fischetti, M. & Salazar-González, J.-J. (2001). Solving the cell suppression problem on tabular data
+with linear constraints. *Management Science* 47(7), 1008–1027.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ A spec file looks like this (full reference in ``docs/statistics.md``; examples 
 
     standard_version: "1.0"
     title: Vulnerable TCNs, Romania
-    sdc: {threshold: 11, rounding: 5, protection: 5}
+    sdc: {threshold: 11, rounding: 5, protection: 5}   # method: optimal for minimum-loss suppression
+    hierarchies: {region: country}      # nested classifications, protected jointly (optional)
     defaults: {population: tcn, period: year}
     tables:
       - id: vulnerable_by_citizenship
