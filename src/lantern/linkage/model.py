@@ -7,12 +7,14 @@ Comparisons (each has a null level and an "else" level):
 
 * **given name**, **family name**: exact with the same citizenship (term-frequency adjusted with
   the within-citizenship frequency, :func:`term_frequencies`) · exact, other citizenship ·
-  swapped with the other name field · similarity ≥ high · same phonetic code · same code of the
+  swapped with the other name field · the name found in the other record's other field when that
+  field is missing there · similarity ≥ high · same phonetic code · same code of the
   first part (middle names) · swapped and similar · similarity ≥ low. Similarity is Jaro–Winkler on the normalised names in plaintext, the Dice
   coefficient of the Bloom filters in encoded mode.
 * **date of birth**: exact on a full date · exact on a placeholder (1 January) · day and month
-  swapped · one digit apart (Levenshtein ≤ 1; encoded: Dice of positional-digit filters) · same
-  year when one side is a placeholder · same year.
+  swapped · same year when one side is a placeholder (before the next level: a placeholder says
+  only the year) · one digit apart (Levenshtein ≤ 1; encoded: Dice of positional-digit filters
+  ≥ :data:`DOB_DIGIT_DICE`) · same year.
 * **sex**, **citizenship** (when present): exact · else; agreement gets weight 0 (u := m) because
   the names already carry it, disagreement counts against a match.
 * **extra columns** (e.g. addresses): exact (TF) · similarity ≥ high · ≥ low.
