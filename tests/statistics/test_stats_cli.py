@@ -106,3 +106,20 @@ def test_rates_on_a_fully_suppressed_table(tmp_path, capsys):
     assert code == 0, text
     rates = pd.read_csv(tmp_path / "r.csv")
     assert rates["rate"].isna().all() and set(rates["rate_note"]) == {"count suppressed"}
+
+
+def test_stats_table_nested_example_with_optimal_suppression(assessments_dir, tmp_path, capsys):
+    out = tmp_path / "regions.csv"
+    code, text = run(["stats", "table", "--spec", str(EXAMPLES / "regions_within_country.yaml"), "--data",
+                      str(assessments_dir), "--out", str(out), "--sdc", "optimal"], capsys)
+    assert code == 0, text
+    assert "disclosure check passed" in text and "vulnerable_by_region:" in text
+    frame = pd.read_csv(out)
+    assert set(frame.table_id) == {"vulnerable_by_region", "vulnerable_by_country", "vulnerable_by_country_age",
+                                   "vulnerable_by_age"}
+    regions = frame[frame.table_id == "vulnerable_by_region"].region.dropna()
+    assert regions.str.match(r"^(RO|BG|HU|AT|DE)[0-9A-Z][0-9]$|^UNK$|^TOTAL$").all()  # NUTS-2 regions of the synthetic data
+    code, text = run(["stats", "table", "--spec", str(EXAMPLES / "regions_within_country.yaml"), "--data",
+                      str(assessments_dir), "--out", str(tmp_path / "x.csv"), "--sdc", "best"], capsys)
+    assert code == 2 and "optimal" in text
+    assert not (tmp_path / "x.csv").exists()

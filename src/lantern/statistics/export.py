@@ -127,8 +127,14 @@ def crim_thb_frame(tables: list[StatTable]) -> pd.DataFrame:
     Only tables of ``registered_victims`` (or ``presumed_victims``) broken down by period, country, sex,
     age band, citizenship group and/or exploitation group are exported; a variable a table does not use
     is ``TOTAL``. A suppressed cell has an empty ``OBS_VALUE`` and flag ``c`` (confidential), as Eurostat
-    marks them. Codes: sex T/M/F; age TOTAL/Y_LT18/Y_GE18; citizen NAT (reporting country) /
-    EU27_2020_FOR / NEU27_2020_FOR; c_exploit SEX_EXP / LAB_EXP / OTH_EXP; leg_stat PER_VICT; unit NR.
+    marks them. Codes: sex T/M/F; age TOTAL/Y_LT18/Y_GE18 (other bands ``Y12-17``, ``Y_LT12``,
+    ``Y_GE65`` …); citizen NAT (reporting country) / EU27_2020_FOR / NEU27_2020_FOR; c_exploit SEX_EXP /
+    LAB_EXP / OTH_EXP; leg_stat PER_VICT; unit NR.
+
+    The sex, age, citizen, unit, freq and geo codes were checked against Eurostat's code lists as used
+    in public SDMX queries, and the breakdowns against the crim_thb reference metadata (ESMS); the
+    ``leg_stat`` value and the exploitation dimension's name and codes could not be checked against
+    crim_thb_vexp's data structure definition (see docs/statistics.md, *Exports*).
     """
     rows = []
     for t in tables:

@@ -810,31 +810,31 @@ def audit_joint(
                 continue
             # a cell suppressed in one table and published in the other is pinned by it
             b = 0.0
-            for v, coef, t, c in ((va, 1.0, x, ca), (vb, -1.0, y, cb)):
-                if v is None:
-                    b -= coef * flats[t][int(c)]
+            for var, w, tab, cell in ((va, 1.0, x, int(ca)), (vb, -1.0, y, int(cb))):
+                if var is None:
+                    b -= w * flats[tab][cell]
                 else:
                     rows.append(r)
-                    cols.append(v)
-                    vals.append(coef)
+                    cols.append(var)
+                    vals.append(w)
             rhs.append(b)
             r += 1
     for terms, hidden in relations:
         b = 0.0
-        entries = []
-        for t, c, coef in terms:
-            v = var_of.get((t, int(c)))
-            if v is None:
-                b -= coef * flats[t][int(c)]
+        entries: list[tuple[int, float]] = []
+        for tab, cell, w in terms:
+            var = var_of.get((tab, int(cell)))
+            if var is None:
+                b -= w * flats[tab][int(cell)]
             else:
-                entries.append((v, coef))
-        entries += [(hidden_base + int(h), coef) for h, coef in hidden]
+                entries.append((var, float(w)))
+        entries += [(hidden_base + int(h), float(w)) for h, w in hidden]
         if not entries:
             continue  # only published cells: nothing to learn
-        for v, coef in entries:
+        for var, w in entries:
             rows.append(r)
-            cols.append(v)
-            vals.append(float(coef))
+            cols.append(var)
+            vals.append(w)
         rhs.append(b)
         r += 1
     a_eq = coo_matrix((vals, (rows, cols)), shape=(r, n)).tocsr()
