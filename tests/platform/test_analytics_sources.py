@@ -205,3 +205,16 @@ def test_the_json_download_is_the_released_view(client, world, monkeypatch):
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
     assert json.loads(response.content) == released
     assert 'filename="sources-national-demo-anti-trafficking.json"' in response["Content-Disposition"]
+
+
+def test_the_admin_finds_the_sharing_page_in_the_menu_in_romanian(client, db):
+    seed_demo(people=20, seed=3, password="Demo-Password-123")
+    client.force_login(user("demo-ngo", "agency_admin"))
+    client.cookies["django_language"] = "ro"
+    page = client.get("/analytics/sharing/").content.decode()
+    assert 'href="/analytics/sharing/"' in page  # the menu link
+    assert "Partajarea registrului pentru statistica națională" in page and "Partajează registrul meu" in page
+    client.force_login(user("demo-ngo", "caseworker"))
+    home = client.get("/", follow=True)
+    assert home.status_code == 200 and "Lantern" in home.content.decode()
+    assert 'href="/analytics/sharing/"' not in home.content.decode()
