@@ -206,3 +206,23 @@ def test_released_nested_tables_pass_the_joint_audit(world, n_periods, rnd):
         body = (t.protected.status != PUBLISHED)[:-1]
         assert (body == body[0]).all()
     assert TOTAL not in region_t.levels[1]
+
+
+def test_hierarchies_auto_finds_a_nesting_the_data_show():
+    # a sector recorded per country (so regions nest in sectors): not a natural pair, found with `auto`
+    frame = persons(LEAKY)
+    frame["sector"] = "s_" + frame["country_of_interview"].str.lower()
+    tables_spec = [{"id": "by_region", "by": ["period", "region"]}, {"id": "by_sector", "by": ["period", "sector"]}]
+    parent = {r: "s_" + c.lower() for r, c in PARENT.items()}
+    base = {"defaults": {"population": "all", "measure": "persons"}, "tables": tables_spec}
+    plain = compute_tables(frame, parse_spec(base))
+    assert not linked_families(plain)[0].relations  # not declared, not natural: not linked ...
+    released, _ = nested_audit(*plain, parent)
+    widths = released[0][:, 1] - released[0][:, 0]
+    assert (widths < RULES.protection).any()  # ... and a region leaks through the sector table
+    found = compute_tables(frame, parse_spec({**base, "hierarchies": "auto"}))
+    assert ("region", "sector") in found[0].hierarchies
+    assert found[0].nesting[("region", "sector")]["AA1"] == ["s_aa"]
+    assert_jointly_safe(*found, parent)
+    Release("auto", "auto", found).check()
+    assert parse_spec({**base, "hierarchies": ["auto", "region in country"]}).hierarchies_auto

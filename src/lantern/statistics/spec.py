@@ -109,9 +109,11 @@ class Spec:
     sdc: SDCRules = field(default_factory=SDCRules)
     source: str = "spec"
     hierarchies: tuple[tuple[str, str], ...] = ()
+    #: ``hierarchies: auto``: also link any pair of variables the data show to nest
+    hierarchies_auto: bool = False
 
     def with_sdc(self, rules: SDCRules) -> Spec:
-        return Spec(self.tables, self.standard_version, self.title, rules, self.source, self.hierarchies)
+        return Spec(self.tables, self.standard_version, self.title, rules, self.source, self.hierarchies, self.hierarchies_auto)
 
     @property
     def all_hierarchies(self) -> tuple[tuple[str, str], ...]:
@@ -119,26 +121,32 @@ class Spec:
         return tuple(dict.fromkeys(self.hierarchies + NATURAL_HIERARCHIES))
 
 
-def _hierarchies(value: Any, source: str) -> tuple[tuple[str, str], ...]:
-    """Parse ``hierarchies:`` — ``{child: parent}``, or a list of ``{child: .., parent: ..}`` / ``"child in parent"``."""
+def _hierarchies(value: Any, source: str) -> tuple[tuple[tuple[str, str], ...], bool]:
+    """Parse ``hierarchies:`` — ``{child: parent}``, a list of ``{child: .., parent: ..}`` / ``"child in parent"``
+    / ``auto``, or ``auto``. Returns the declared pairs and whether ``auto`` was given."""
     if value is None:
-        return ()
+        return (), False
+    if value == "auto":
+        return (), True
+    auto = False
     items: list[tuple[Any, Any]] = []
     if isinstance(value, dict):
         items = list(value.items())
     elif isinstance(value, list):
         for item in value:
-            if isinstance(item, dict) and set(item) == {"child", "parent"}:
+            if item == "auto":
+                auto = True
+            elif isinstance(item, dict) and set(item) == {"child", "parent"}:
                 items.append((item["child"], item["parent"]))
             elif isinstance(item, str) and " in " in item:
                 child, _, parent = item.partition(" in ")
                 items.append((child.strip(), parent.strip()))
             else:
                 raise LanternError(
-                    "each hierarchy is {child: VAR, parent: VAR} or 'child in parent'", field="hierarchies", record=source
+                    "each hierarchy is {child: VAR, parent: VAR}, 'child in parent' or auto", field="hierarchies", record=source
                 )
     else:
-        raise LanternError("hierarchies must be a mapping child: parent or a list", field="hierarchies", record=source)
+        raise LanternError("hierarchies must be a mapping child: parent, a list or auto", field="hierarchies", record=source)
     problems = []
     out = []
     for child, parent in items:
@@ -152,7 +160,7 @@ def _hierarchies(value: Any, source: str) -> tuple[tuple[str, str], ...]:
         out.append((str(child), str(parent)))
     if problems:
         raise LanternError(problems)
-    return tuple(dict.fromkeys(out))
+    return tuple(dict.fromkeys(out)), auto
 
 
 def _age_bands(value: Any, where: str) -> tuple[int, ...]:
@@ -193,10 +201,10 @@ def parse_spec(data: Any, *, source: str = "spec") -> Spec:
         problems.extend(Problem(p.reason, field=f"sdc.{p.field}", record=source) for p in exc.problems)
         rules = SDCRules()
     try:
-        hierarchies = _hierarchies(data.get("hierarchies"), source)
+        hierarchies, auto = _hierarchies(data.get("hierarchies"), source)
     except LanternError as exc:
         problems.extend(exc.problems)
-        hierarchies = ()
+        hierarchies, auto = (), False
     defaults = data.get("defaults") or {}
     raw_tables = data.get("tables")
     if not isinstance(raw_tables, list) or not raw_tables:
@@ -270,7 +278,7 @@ def parse_spec(data: Any, *, source: str = "spec") -> Spec:
             )
     if problems:
         raise LanternError(problems)
-    return Spec(tuple(tables), version, str(data.get("title", "")), rules, source, hierarchies)
+    return Spec(tuple(tables), version, str(data.get("title", "")), rules, source, hierarchies, auto)
 
 
 def load_spec(path: str | Path) -> Spec:

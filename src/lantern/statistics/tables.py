@@ -713,11 +713,38 @@ def harmonise_linked(tables: list[StatTable], rules: SDCRules, *, max_rounds: in
     raise LanternError("linked tables could not be protected together", record="release")
 
 
-def compute_nesting(ds: Dataset, tables: list[StatTable], hierarchies: tuple[tuple[str, str], ...], *, standard_version: str = "1.0") -> None:
+def _support(ds: Dataset, a: StatTable, u: str, b: StatTable, v: str, eu: frozenset[str]) -> dict[str, list[str]]:
+    """``{value of u: [values of v it is found with]}`` over the persons of ``a``'s family."""
+    rows = ds.con.execute(
+        f"SELECT DISTINCT CAST({variable_sql(u, a.spec, eu)} AS VARCHAR), "  # noqa: S608 (validated names)
+        f"CAST({variable_sql(v, b.spec, eu)} AS VARCHAR) FROM persons {_where_sql(a.spec, eu)}"
+    ).fetchall()
+    found: dict[str, list[str]] = {}
+    for child, parent in rows:
+        found.setdefault(str(child), []).append(str(parent))
+    return {c: sorted(ps) for c, ps in found.items()}
+
+
+def _nests(support: dict[str, list[str]]) -> bool:
+    """Every known child value lies under exactly one parent value (``UNK`` may lie under several)."""
+    known = {c: ps for c, ps in support.items() if c != UNKNOWN}
+    return bool(known) and all(len(ps) == 1 for ps in known.values())
+
+
+def compute_nesting(
+    ds: Dataset,
+    tables: list[StatTable],
+    hierarchies: tuple[tuple[str, str], ...],
+    *,
+    auto: bool = False,
+    standard_version: str = "1.0",
+) -> None:
     """Read from the data which parents each child value falls under, for the nested pairs the tables need.
 
     Only pairs where one table of a family is broken down by the child and another by the parent (and
     not by the child) are read: one ``SELECT DISTINCT child, parent`` over the family's persons each.
+    With ``auto``, every other such pair of variables (period and age bands aside) is read too, and kept
+    as a hierarchy when the data show that it nests (:func:`_nests`), e.g. agency codes within sectors.
     Sets ``hierarchies`` and ``nesting`` on the tables.
     """
     eu = _std.eu_codes(standard_version)
@@ -727,19 +754,22 @@ def compute_nesting(ds: Dataset, tables: list[StatTable], hierarchies: tuple[tup
         groups.setdefault(_family(t.spec), []).append(t)
     for members in groups.values():
         nesting: dict[tuple[str, str], dict[str, list[str]]] = {}
+        pairs = list(hierarchies)
         for a, b in itertools.permutations(members, 2):
-            for u, v in hierarchies:
-                if u in a.dims and v not in a.dims and v in b.dims and u not in b.dims and (u, v) not in nesting:
-                    rows = ds.con.execute(
-                        f"SELECT DISTINCT CAST({variable_sql(u, a.spec, eu)} AS VARCHAR), "  # noqa: S608 (validated names)
-                        f"CAST({variable_sql(v, b.spec, eu)} AS VARCHAR) FROM persons {_where_sql(a.spec, eu)}"
-                    ).fetchall()
-                    found: dict[str, list[str]] = {}
-                    for child, parent in rows:
-                        found.setdefault(str(child), []).append(str(parent))
-                    nesting[(u, v)] = {c: sorted(ps) for c, ps in found.items()}
+            for u in a.dims:
+                for v in b.dims:
+                    if u in b.dims or v in a.dims or {u, v} & {"period", "age_band"} or (u, v) in nesting:
+                        continue
+                    if (u, v) in hierarchies:
+                        nesting[(u, v)] = _support(ds, a, u, b, v, eu)
+                    elif auto and (u, v) not in pairs and (v, u) not in pairs:
+                        support = _support(ds, a, u, b, v, eu)
+                        if _nests(support):
+                            nesting[(u, v)] = support
+                            pairs.append((u, v))
         for t in members:
             t.nesting = nesting
+            t.hierarchies = tuple(pairs)
 
 
 def _where_sql(spec: TableSpec, eu: frozenset[str]) -> str:
@@ -895,7 +925,7 @@ def compute_tables(
                 out.append(_finish(ds, t, bodies[t.id], rules, spec.standard_version))
             else:
                 out.append(compute_table(ds, t, rules=rules, standard_version=spec.standard_version))
-        compute_nesting(ds, out, spec.all_hierarchies, standard_version=spec.standard_version)
+        compute_nesting(ds, out, spec.all_hierarchies, auto=spec.hierarchies_auto, standard_version=spec.standard_version)
         return harmonise_linked(out, rules)
     finally:
         if ds is not data:
