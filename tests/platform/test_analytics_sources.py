@@ -218,3 +218,16 @@ def test_the_admin_finds_the_sharing_page_in_the_menu_in_romanian(client, db):
     home = client.get("/", follow=True)
     assert home.status_code == 200 and "Lantern" in home.content.decode()
     assert 'href="/analytics/sharing/"' not in home.content.decode()
+
+
+def test_the_demo_shares_every_other_register_with_the_national_agency(db):
+    from lantern.platform.seed import share_demo_registers
+
+    seed_demo(people=20, seed=3, password="Demo-Password-123")
+    shared = share_demo_registers()
+    others = set(Agency.objects.exclude(key=NATIONAL).values_list("key", flat=True))
+    assert set(shared) == others and len(others) >= 5
+    assert set(SourceSharing.objects.filter(disabled_at__isnull=True).values_list("contributor__key", flat=True)) == others
+    assert AuditEvent.objects.filter(action="sharing.enable").count() == len(others)
+    assert share_demo_registers() == shared  # idempotent: no second record
+    assert SourceSharing.objects.count() == len(others)

@@ -114,7 +114,7 @@ def demo(
     from rich.table import Table
 
     from lantern.cli._common import console, err_console
-    from lantern.platform.seed import seed_demo
+    from lantern.platform.seed import seed_demo, share_demo_registers
 
     if created:
         err_console.print(f"wrote fresh demo secrets to {_env_file()}")
@@ -127,6 +127,10 @@ def demo(
     else:
         err_console.print(f"seeded {result.subjects} subjects, {result.assessments} assessments, "
                           f"{result.legs} journey legs (from the {result.source})")
+        shared = share_demo_registers()
+        if shared:
+            err_console.print(f"{len(shared)} agencies share their registers with the national anti-trafficking agency "
+                              "(its analyst: Statistics → Data sources across agencies)")
     table = Table(title=f"Demo sign-ins — password for all: {os.environ['LANTERN_DEMO_PASSWORD']}")
     table.add_column("username")
     table.add_column("role")

@@ -254,3 +254,19 @@ def seed_demo(*, people: int = 300, seed: int = 20261204, password: str) -> Seed
     audit_record(actor=None, action="demo.seed", detail=f"subjects={result.subjects} assessments={result.assessments}",
                  channel="cli")
     return result
+
+
+def share_demo_registers(*, recipient_key: str = "demo-anti-trafficking") -> list[str]:
+    """In the demo, every other agency's administrator agrees to contribute its register to the national
+    anti-trafficking agency's cross-source report (through the audited service, as an admin would on
+    ``/analytics/sharing/``), so that its analyst's page has something to link. Returns the contributors."""
+    from lantern.platform.analytics.services import sharing_enable
+
+    if not Agency.objects.filter(key=recipient_key).exists():
+        return []
+    shared = []
+    admins = User.objects.filter(role=Role.AGENCY_ADMIN).exclude(agency__key=recipient_key).select_related("agency")
+    for admin in admins.order_by("agency__key"):
+        sharing_enable(user=admin, recipient_key=recipient_key)
+        shared.append(admin.agency.key)
+    return shared
