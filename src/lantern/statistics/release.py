@@ -39,6 +39,9 @@ class TableCheck:
     secondary: int
     min_interval_width: float | None
     problems: list[str] = field(default_factory=list)
+    #: secondary suppression that produced the pattern (``greedy`` / ``optimal``) and what the MILP did
+    method: str = "greedy"
+    note: str = ""
 
     @property
     def ok(self) -> bool:
@@ -72,6 +75,7 @@ class DisclosureReport:
                 {
                     "table_id": t.table_id, "cells": t.cells, "primary": t.primary, "secondary": t.secondary,
                     "min_interval_width": t.min_interval_width, "problems": t.problems,
+                    "method": t.method, "note": t.note,
                 }
                 for t in self.tables
             ],
@@ -122,7 +126,8 @@ def check_table(table: StatTable) -> TableCheck:
     if not table.standard_version:
         problems.append("the table does not state its standard version")
     return TableCheck(
-        table.id, int(counts.size), int((status == PRIMARY).sum()), int((suppressed & (status != PRIMARY)).sum()), width, problems
+        table.id, int(counts.size), int((status == PRIMARY).sum()), int((suppressed & (status != PRIMARY)).sum()), width, problems,
+        p.method, p.note,
     )
 
 
