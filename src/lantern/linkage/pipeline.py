@@ -124,7 +124,7 @@ def identifier_completeness(features: pd.DataFrame) -> dict:
     the share with a 1 January placeholder date (plaintext features or encodings alike)."""
     out = {}
     for name, grp in features.groupby("list", sort=False):
-        row = {"records": len(grp)}
+        row: dict[str, float] = {"records": len(grp)}
         for col, label in (("dob", "no_date_of_birth"), ("gn", "no_given_name"), ("fn", "no_family_name")):
             if col in grp.columns:
                 row[label] = round(float(grp[col].isna().mean()), 4)
