@@ -137,6 +137,18 @@ def _token(value: str, key: bytes) -> str:
     return "t" + hmac.new(key, norm.encode(), hashlib.sha256).hexdigest()[:16]
 
 
+def _register(agency_id: int) -> tuple[list, dict[int, tuple]]:
+    """An agency's subjects (with their encrypted identities) and, per subject, the sex and citizenship of
+    its first interview — the register as a data source. The caller has checked access."""
+    subjects = list(Subject.objects.filter(agency_id=agency_id).select_related("identity").order_by("id"))
+    first: dict[int, tuple] = {}
+    for sid, sex, cit in (Assessment.objects.filter(agency_id=agency_id)
+                          .order_by("subject_id", "interview_date", "id").values_list("subject_id", "sex",
+                                                                                       "citizenship")):
+        first.setdefault(sid, (sex, cit))
+    return subjects, first
+
+
 def source_register(*, user):
     """The agency's register of subjects as one source for the suitability report (a pandas frame).
 
@@ -151,12 +163,7 @@ def source_register(*, user):
     import pandas as pd
 
     require(user, CAPABILITY, action="analytics.read", object_type="analytics", object_ref="sources")
-    subjects = list(Subject.objects.filter(agency_id=user.agency_id).select_related("identity").order_by("id"))
-    first: dict[int, tuple] = {}
-    for sid, sex, cit in (Assessment.objects.filter(agency_id=user.agency_id)
-                          .order_by("subject_id", "interview_date", "id").values_list("subject_id", "sex",
-                                                                                       "citizenship")):
-        first.setdefault(sid, (sex, cit))
+    subjects, first = _register(user.agency_id)
     key = secrets.token_bytes(32)  # per report: tokens cannot be compared across reports
     rows = []
     for i, s in enumerate(subjects, start=1):
@@ -291,12 +298,7 @@ def contributed_register(*, user, agency, secret: bytes) -> tuple[Any, Any]:
         audit_record(actor=user, action="sources.contribute", object_type="agency", object_ref=agency.key,
                      outcome=Outcome.NOT_FOUND)
         raise Http404("No such source")
-    subjects = list(Subject.objects.filter(agency_id=agency.pk).select_related("identity").order_by("id"))
-    first: dict[int, tuple] = {}
-    for sid, sex, cit in (Assessment.objects.filter(agency_id=agency.pk)
-                          .order_by("subject_id", "interview_date", "id").values_list("subject_id", "sex",
-                                                                                       "citizenship")):
-        first.setdefault(sid, (sex, cit))
+    subjects, first = _register(agency.pk)
     token_key = _hmac.new(secret, f"quality/{agency.key}".encode(), _hashlib.sha256).digest()
     plain, quality = [], []
     for i, s in enumerate(subjects, start=1):
