@@ -170,3 +170,13 @@ def test_cli_toolkit_pdf(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # written atomically
     res = CliRunner().invoke(app, ["pdf", "--lang", "xx", "--out", str(out)])
     assert res.exit_code != 0
+
+
+def test_level_headings_come_from_the_standards_scoring_labels(std):
+    changed = copy.deepcopy(std)
+    for row in changed.documents["scoring"]["levels"]:
+        if row["level"] == "high":
+            row["labels"] = {"en": "elevated", "ro": "crescut"}
+    cat = load_catalogue(changed)
+    assert "Level: Elevated" in toolkit_html(lang="en", catalogue=cat)
+    assert "Nivel: Crescut" in toolkit_html(lang="ro", catalogue=cat)

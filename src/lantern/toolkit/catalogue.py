@@ -81,6 +81,13 @@ class Catalogue:
     factor_kinds: dict[str, str] = field(default_factory=dict)
     dimension_labels: dict[str, dict[str, str]] = field(default_factory=dict)
     agency_labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: risk-level labels of the standard's scoring (``scoring.yaml`` ``levels``): level -> {lang: text}
+    level_labels: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def level_label(self, level: str, lang: str) -> str:
+        """The scoring's label of ``level`` in ``lang``, capitalised as a heading (the id if unlabelled)."""
+        text = (self.level_labels.get(level) or {}).get(lang) or level
+        return text[:1].upper() + text[1:]
 
     def __len__(self) -> int:
         return len(self.interventions)
@@ -206,4 +213,6 @@ def load_catalogue(standard: Any = None) -> Catalogue:
         version=version, interventions=tuple(items), types=tuple(types), strands=strands, urgency_labels=urgency,
         factor_labels=_labels_of(standard.factors), factor_kinds={f.id: f.kind for f in standard.factors},
         dimension_labels=_labels_of(standard.dimensions), agency_labels=_labels_of(agencies),
+        level_labels={row["level"]: dict(row.get("labels") or {})
+                      for row in ((standard.documents or {}).get("scoring") or {}).get("levels") or []},
     )

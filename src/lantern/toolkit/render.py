@@ -23,7 +23,6 @@ _TEXT = {
                  "Pick the type of vulnerability you observed, then the level, and consider the interventions listed, "
                  "most urgent first. The caseworker decides; every referral needs the person's informed consent.",
         "standard": "Data standard version", "generated": "Generated", "level": "Level",
-        "levels": {"low": "Low", "medium": "Medium", "high": "High", "urgent": "Urgent"},
         "strand": "Strand", "urgency": "Urgency", "providers": "Provided by", "legal": "Legal basis",
         "addresses": "Addresses", "unverified": "(not verified against the text)", "none": "No intervention listed for this level.",
         "contents": "Contents", "catalogue": "All interventions", "count": "interventions",
@@ -35,7 +34,6 @@ _TEXT = {
                  "Alegeți tipul de vulnerabilitate observat, apoi nivelul, și luați în considerare intervențiile enumerate, "
                  "cele mai urgente primele. Decizia aparține asistentului de caz; orice trimitere necesită consimțământul informat al persoanei.",
         "standard": "Versiunea standardului de date", "generated": "Generat", "level": "Nivel",
-        "levels": {"low": "Scăzut", "medium": "Mediu", "high": "Ridicat", "urgent": "Urgent"},
         "strand": "Domeniu", "urgency": "Urgență", "providers": "Furnizat de", "legal": "Temei legal",
         "addresses": "Abordează", "unverified": "(neverificat în textul actului)", "none": "Nicio intervenție pentru acest nivel.",
         "contents": "Cuprins", "catalogue": "Toate intervențiile", "count": "intervenții",
@@ -82,7 +80,7 @@ def toolkit_context(*, lang: str = "en", catalogue: Catalogue | None = None,
             "levels": by_level,
         })
     return {
-        "lang": lang, "t": _TEXT[lang], "version": cat.version, "generated": date.today().isoformat(),
+        "lang": lang, "t": {**_TEXT[lang], "levels": {lv: cat.level_label(lv, lang) for lv in LEVELS}}, "version": cat.version, "generated": date.today().isoformat(),
         "sections": sections, "catalogue": [_item(i, cat, lang) for i in cat.interventions],
     }
 
