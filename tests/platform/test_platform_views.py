@@ -357,3 +357,13 @@ def test_signed_out_pages_link_to_the_public_toolkit(client):
     page = client.get("/accounts/login/").content.decode()
     assert f'href="{reverse("toolkit")}"' in page
     assert 'href="/subjects/"' not in page  # and to nothing that needs a sign-in
+
+
+def test_a_group_of_choices_is_a_fieldset_with_its_legend_first(logged_in):
+    import re
+
+    page = logged_in.get("/intake/", follow=True).content.decode()  # the wizard starts at its first step
+    group = re.search(r'<fieldset class="choices"[^>]*>\s*<legend>(.*?)</legend>(.*?)</fieldset>', page, re.S)
+    assert group and "Purposes agreed" in group.group(1)
+    assert group.group(2).count('type="checkbox"') == 5  # the five consent purposes, after the legend
+    assert '<label><input type="checkbox" name="consent_given"' in page  # a single box keeps its wrapping label
