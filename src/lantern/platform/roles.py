@@ -36,6 +36,12 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # cross-agency data-source suitability (overlap, coverage) over registers shared with a national
     # anti-trafficking agency; also needs the agency type (analytics.selectors.require_national)
     "sources.national": frozenset({Role.ANALYST}),
+    # refer one of the agency's subjects to another agency (with the person's consent) and withdraw it
+    "referral.send": frozenset({Role.CASEWORKER, Role.SUPERVISOR}),
+    # see referrals sent to the agency; accept (opens the case file for the agency), decline, close
+    "referral.receive": frozenset({Role.CASEWORKER, Role.SUPERVISOR}),
+    # refer without a consent that covers the receiving agency, stating why (audited, short access grant)
+    "referral.override": frozenset({Role.SUPERVISOR}),
     # read the agency's audit trail
     "audit.read": frozenset({Role.AUDITOR, Role.AGENCY_ADMIN}),
     # manage the agency's users and API tokens

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "lantern.platform.web",
     "lantern.platform.interventions",
     "lantern.platform.analytics",
+    "lantern.platform.referrals",
 ]
 
 AUTH_USER_MODEL = "accounts.User"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("lantern.platform.interventions.urls")),
     path("analytics/", include("lantern.platform.analytics.urls")),
+    path("", include("lantern.platform.referrals.urls")),
     path("", include("lantern.platform.web.urls")),
 ]
 

@@ -271,3 +271,8 @@ api.add_router("/", _interventions_router)
 from lantern.platform.analytics.api import router as _releases_router  # noqa: E402
 
 api.add_router("/", _releases_router)
+
+# referrals between agencies (lantern.platform.referrals)
+from lantern.platform.referrals.api import router as _referrals_router  # noqa: E402
+
+api.add_router("/", _referrals_router)

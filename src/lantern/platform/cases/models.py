@@ -110,6 +110,10 @@ class Consent(models.Model):
     scope = models.CharField(_("scope"), max_length=30)
     given_on = models.DateField(_("date given"))
     given_by = models.CharField(_("given by"), max_length=30)
+    # the organisation the person named, for scope named_agency (empty for the other scopes; the intake
+    # wizard does not ask it yet, and a named_agency consent without it covers no referral)
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+", verbose_name=_("named organisation"))
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

@@ -138,8 +138,12 @@ def assessment_create(*, user, subject: Subject, data: Mapping[str, Any], source
 
 
 @_checked("case.write", action="consent.create")
-def consent_record(*, user, subject: Subject, purpose: str, scope: str, given_on, given_by: str) -> Consent:
+def consent_record(*, user, subject: Subject, purpose: str, scope: str, given_on, given_by: str,
+                   agency=None) -> Consent:
+    """Record one consent. ``agency`` (an Agency or its key) is the organisation the person named, only for
+    scope ``named_agency``; it may be left empty there (then no referral can rest on the consent)."""
     problems: list[Problem] = []
+    agency = _named_agency(agency, scope=scope, subject=subject, problems=problems)
     for name, value in (("purpose", purpose), ("scope", scope), ("given_by", given_by)):
         list_name = f"consent_{name}"
         if not value:
@@ -152,10 +156,25 @@ def consent_record(*, user, subject: Subject, purpose: str, scope: str, given_on
     if problems:
         raise ValidationError(problems)
     consent = Consent.objects.create(subject=subject, purpose=purpose, scope=scope, given_on=date,
-                                     given_by=given_by, recorded_by=user)
+                                     given_by=given_by, agency=agency, recorded_by=user)
     audit_record(actor=user, action="consent.create", object_type="subject", object_ref=subject.ref,
                  detail=f"purpose={purpose}")
     return consent
+
+
+def _named_agency(agency, *, scope: str, subject: Subject, problems: list[Problem]):
+    if agency in (None, ""):
+        return None
+    from lantern.platform.accounts.models import Agency
+
+    found = agency if isinstance(agency, Agency) else Agency.objects.filter(key=str(agency)).first()
+    if found is None:
+        problems.append(Problem(f"{str(agency)[:60]!r} is not an agency", field="agency"))
+    elif scope != "named_agency":
+        problems.append(Problem("only a consent of scope 'named_agency' names an organisation", field="agency"))
+    elif found.pk == subject.agency_id:
+        problems.append(Problem("name another organisation: this one already holds the record", field="agency"))
+    return found
 
 
 @_checked("case.write", action="consent.withdraw")
@@ -169,6 +188,10 @@ def consent_withdraw(*, user, subject: Subject, consent_id: int) -> Consent:
     consent.save(update_fields=["withdrawn_at"])
     audit_record(actor=user, action="consent.withdraw", object_type="subject", object_ref=subject.ref,
                  detail=f"purpose={consent.purpose}")
+    # referrals resting on this consent end with it, and the access grants they created are revoked
+    from lantern.platform.referrals.services import referrals_end_for_consent
+
+    referrals_end_for_consent(user=user, consent=consent)
     return consent
 
 
