@@ -128,6 +128,43 @@ def _release(w, side, state="draft") -> str:
     return release.ref
 
 
+# -- referrals app: a referral of the given side ("own": sent by the own agency, or received by it with
+# ``incoming``; "other": between the other agency and a third one, so the own agency is neither end)
+def _referable(w, side) -> str:
+    """A new subject of the side's agency with a consent to a referral (the referral mechanism)."""
+    subject = w.new_subject(side)
+    w.last_consent = services.consent_record(user=w.owners[side], subject=subject, purpose="referral",
+                                             scope="referral_network", given_on=dt.date.today().isoformat(),
+                                             given_by="subject").pk
+    return subject.ref
+
+
+def _referral(w, side, *, incoming=False, accepted=False) -> str:
+    from lantern.platform.accounts.models import Agency
+    from lantern.platform.referrals.services import referral_accept, referral_send
+
+    third, _ = Agency.objects.get_or_create(key="third-c", defaults={"name": "Third", "type": "ngo", "country": "RO"})
+    sender = "other" if side == "other" or incoming else "own"
+    receiver = third if side == "other" else w.agencies[0] if incoming else w.agencies[1]
+    ref = _referable(w, sender)
+    referral = referral_send(user=w.owners[sender], subject=Subject.objects.get(ref=ref), to_agency=receiver,
+                             consent=w.last_consent)
+    if accepted:
+        from lantern.platform.accounts.models import User
+
+        accepter = User.objects.filter(agency=receiver, role=Role.SUPERVISOR).first() or w.owners["own"]
+        if receiver != w.agencies[0]:
+            accepter = User.objects.create_user(username=f"acc-{referral.ref}", agency=receiver,
+                                                role=Role.CASEWORKER)
+        referral_accept(user=accepter, referral=referral)
+    return referral.ref
+
+
+def _referral_fields(w, side) -> dict:
+    return {"to_agency": w.agencies[1].key if side == "own" else w.agencies[0].key, "consent": w.last_consent,
+            "note": "needs an inspection of the workplace"}
+
+
 S = "/subjects/{}"
 MATRIX: dict[tuple[str, str], Case] = {
     ("healthz", "healthz"): Case("GET", lambda w, s: "/healthz", None, 200, public=True),
@@ -291,6 +328,44 @@ MATRIX: dict[tuple[str, str], Case] = {
         "GET", lambda w, s: "/api/v1/sources/national", "sources.national", 403, api=True),
     ("analytics/sharing/", "analytics-sharing"): Case("GET", lambda w, s: "/analytics/sharing/", "agency.admin", 200),
     # -- end of analytics app --
+    # -- referrals app (consented referrals between agencies) --
+    ("subjects/<str:ref>/refer/", "referral-create"): Case(
+        "POST", lambda w, s: f"/subjects/{_referable(w, s)}/refer/", "referral.send", 302, scoped=True,
+        data=_referral_fields),
+    ("referrals/", "referral-list"): Case("GET", lambda w, s: "/referrals/?box=inbox", "referral.receive", 200),
+    ("referrals/<str:ref>/", "referral-detail"): Case(
+        "GET", lambda w, s: f"/referrals/{_referral(w, s)}/", "referral.receive", 200, scoped=True),
+    ("referrals/<str:ref>/accept/", "referral-accept"): Case(
+        "POST", lambda w, s: f"/referrals/{_referral(w, s, incoming=True)}/accept/", "referral.receive", 302,
+        scoped=True),
+    ("referrals/<str:ref>/decline/", "referral-decline"): Case(
+        "POST", lambda w, s: f"/referrals/{_referral(w, s, incoming=True)}/decline/", "referral.receive", 302,
+        scoped=True, data=lambda w, s: {"reason": "no capacity"}),
+    ("referrals/<str:ref>/withdraw/", "referral-withdraw"): Case(
+        "POST", lambda w, s: f"/referrals/{_referral(w, s)}/withdraw/", "referral.send", 302, scoped=True),
+    ("referrals/<str:ref>/close/", "referral-close"): Case(
+        "POST", lambda w, s: f"/referrals/{_referral(w, s, incoming=True, accepted=True)}/close/",
+        "referral.receive", 302, scoped=True),
+    ("api/v1/referrals", "referral_list"): Case("GET", lambda w, s: "/api/v1/referrals", "referral.receive", 200,
+                                                api=True),
+    ("api/v1/referrals", "referral_send"): Case(
+        "POST", lambda w, s: "/api/v1/referrals", "referral.send", 201, scoped=True, api=True,
+        data=lambda w, s: {"subject": _referable(w, s), **_referral_fields(w, s)}),
+    ("api/v1/referrals/<ref>", "referral_read"): Case(
+        "GET", lambda w, s: f"/api/v1/referrals/{_referral(w, s)}", "referral.receive", 200, scoped=True, api=True),
+    ("api/v1/referrals/<ref>/accept", "referral_accept"): Case(
+        "POST", lambda w, s: f"/api/v1/referrals/{_referral(w, s, incoming=True)}/accept", "referral.receive", 200,
+        scoped=True, api=True, data=_json({})),
+    ("api/v1/referrals/<ref>/decline", "referral_decline"): Case(
+        "POST", lambda w, s: f"/api/v1/referrals/{_referral(w, s, incoming=True)}/decline", "referral.receive", 200,
+        scoped=True, api=True, data=_json({"reason": "no capacity"})),
+    ("api/v1/referrals/<ref>/withdraw", "referral_withdraw"): Case(
+        "POST", lambda w, s: f"/api/v1/referrals/{_referral(w, s)}/withdraw", "referral.send", 200, scoped=True,
+        api=True, data=_json({})),
+    ("api/v1/referrals/<ref>/close", "referral_close"): Case(
+        "POST", lambda w, s: f"/api/v1/referrals/{_referral(w, s, incoming=True, accepted=True)}/close",
+        "referral.receive", 200, scoped=True, api=True, data=_json({})),
+    # -- end of referrals app --
 }
 
 
