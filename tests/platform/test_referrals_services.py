@@ -296,3 +296,19 @@ def test_audit_rows_name_no_field_value(world):
         for value in ("Nepali", "inspection was done", "urgent danger", "no capacity", "Sita", "Gurung",
                       "police_referral"):
             assert value not in text, (e.action, e.detail)
+
+
+def test_demo_seed_has_referrals_in_every_state(db):
+    from lantern.platform.seed import seed_demo
+
+    result = seed_demo(people=20, seed=3, password="Demo-Password-123")
+    assert result.referrals == 6
+    states = {r.status for r in Referral.objects.all()}
+    assert states == {Status.SENT, Status.ACCEPTED, Status.DECLINED, Status.CLOSED, Status.WITHDRAWN}
+    override = Referral.objects.get(consent__isnull=True)
+    assert override.status == Status.SENT and override.override_reason
+    accepted = Referral.objects.get(status=Status.ACCEPTED)
+    assert accepted.grant.revoked_at is None and accepted.to_agency != accepted.from_agency
+    assert accepted.subject.agency == accepted.from_agency
+    assert seed_demo(people=20, seed=3, password="Demo-Password-123").skipped
+    assert Referral.objects.count() == 6

@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Count
 
 from lantern.platform import crypto, vocab
 from lantern.platform.accounts.models import Agency, User
@@ -58,6 +59,7 @@ class SeedResult:
     legs: int = 0
     source: str = ""
     skipped: bool = False
+    referrals: int = 0
 
 
 def seed_accounts(*, password: str) -> tuple[list[Agency], list[tuple[str, str, str]]]:
@@ -251,6 +253,7 @@ def seed_demo(*, people: int = 300, seed: int = 20261204, password: str) -> Seed
     SubjectIdentity.objects.bulk_create(idents, batch_size=500)
     JourneyLeg.objects.bulk_create(legs, batch_size=1000)
     result.subjects, result.assessments, result.legs = len(subjects), len(assessments), len(legs)
+    result.referrals = seed_referrals()
     audit_record(actor=None, action="demo.seed", detail=f"subjects={result.subjects} assessments={result.assessments}",
                  channel="cli")
     return result
@@ -270,3 +273,76 @@ def share_demo_registers(*, recipient_key: str = "demo-anti-trafficking") -> lis
         sharing_enable(user=admin, recipient_key=recipient_key)
         shared.append(admin.agency.key)
     return shared
+
+
+# Demo referrals: (sending agency, receiving agency, consent scope — "override" for a supervisor's referral
+# without consent —, intervention, note, what happens next)
+_DEMO_REFERRALS = [
+    ("demo-ngo", "demo-labour", "referral_network", "labour.inspection_referral",
+     "Unpaid wages for four months on a construction site; asks for an inspection.", "accept"),
+    ("demo-ngo", "demo-police", "named_agency", "justice.police_referral",
+     "Reports threats by the recruiter; willing to talk to an investigator with an interpreter.", ""),
+    ("demo-ngo", "demo-anti-trafficking", "referral_network", "protection.identification_referral",
+     "Several strong indicators of labour exploitation; needs formal identification.", "decline"),
+    ("demo-ngo", "demo-immigration", "referral_network", "rights.residence_permit_counselling",
+     "Permit tied to the employer expires soon; needs advice on a change of employer.", "close"),
+    ("demo-ngo", "demo-police", "referral_network", "justice.recruiter_investigation",
+     "Recruitment fee paid abroad; documents kept by the employer.", "withdraw"),
+    ("demo-ngo-b", "demo-ngo", "override", "protection.emergency_shelter",
+     "Needs a shelter place tonight.", ""),
+]
+
+
+def seed_referrals() -> int:
+    """A few referrals between the demo agencies in every state (sent, accepted, declined, closed, withdrawn;
+    one a supervisor's override), made through the audited services with the demo users. Returns how many;
+    a referral the rules refuse is skipped (the demo never fails on it)."""
+    from lantern.errors import LanternError
+    from lantern.platform.cases.services import consent_record
+    from lantern.platform.referrals import services as referrals
+
+    agencies = {a.key: a for a in Agency.objects.all()}
+    users = {(u.agency.key, u.role): u for u in User.objects.select_related("agency").filter(
+        role__in=[Role.CASEWORKER, Role.SUPERVISOR])}
+    used: set[int] = set()
+    made = 0
+    for sender, receiver, scope, intervention, note, then in _DEMO_REFERRALS:
+        if sender not in agencies or receiver not in agencies:
+            continue
+        free = Subject.objects.exclude(pk__in=used)
+        if not free.filter(agency=agencies[sender]).exists():  # a small demo: refer from the busiest agency
+            busiest = (free.values("agency__key").annotate(n=Count("id")).order_by("-n", "agency__key").first())
+            if busiest is None:
+                break
+            sender, receiver = busiest["agency__key"], (sender if busiest["agency__key"] == receiver else receiver)
+        subject = free.filter(agency=agencies[sender]).order_by("id").first()
+        cw, sup = users.get((sender, Role.CASEWORKER)), users.get((sender, Role.SUPERVISOR))
+        their_cw = users.get((receiver, Role.CASEWORKER))
+        if subject is None or cw is None or sup is None or their_cw is None:
+            continue
+        used.add(subject.pk)
+        try:
+            if scope == "override":
+                referral = referrals.referral_send(user=sup, subject=subject, to_agency=agencies[receiver],
+                                                   intervention=intervention, note=note,
+                                                   override_reason="Immediate danger; the person could not be "
+                                                                   "asked before the move.")
+            else:
+                consent = consent_record(user=cw, subject=subject, purpose="referral", scope=scope,
+                                         agency=agencies[receiver] if scope == "named_agency" else None,
+                                         given_on=dt.date.today().isoformat(), given_by="subject")
+                referral = referrals.referral_send(user=cw, subject=subject, to_agency=agencies[receiver],
+                                                   consent=consent, intervention=intervention, note=note)
+            if then in ("accept", "close"):
+                referrals.referral_accept(user=their_cw, referral=referral)
+            if then == "close":
+                referrals.referral_close(user=their_cw, referral=referral, reason="Advice given.")
+            elif then == "decline":
+                referrals.referral_decline(user=their_cw, referral=referral,
+                                           reason="Already assisted under another referral.")
+            elif then == "withdraw":
+                referrals.referral_withdraw(user=cw, referral=referral, reason="The person moved to another city.")
+        except LanternError:
+            continue
+        made += 1
+    return made
