@@ -312,3 +312,11 @@ def test_demo_seed_has_referrals_in_every_state(db):
     assert accepted.subject.agency == accepted.from_agency
     assert seed_demo(people=20, seed=3, password="Demo-Password-123").skipped
     assert Referral.objects.count() == 6
+
+
+def test_erasing_the_case_deletes_its_referrals(world):
+    w = world
+    r = services.referral_accept(user=w["police"], referral=send(w, consent=consent(w)))
+    send(w, to="@labour", user=w["sup"], override_reason="urgent")
+    case_services.subject_erase(user=w["sup"], subject=w["subject"], reason="erasure request")
+    assert not Referral.objects.exists() and not AccessGrant.objects.filter(pk=r.grant_id).exists()

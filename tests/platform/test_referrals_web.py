@@ -121,6 +121,11 @@ def test_sender_withdraws_and_other_agencies_get_404_like_missing(client, w):
     r = client.post(f"/referrals/{referral.ref}/withdraw/", {"reason": "moved away"})
     referral.refresh_from_db()
     assert r.status_code == 302 and referral.status == Status.WITHDRAWN
+    again = client.post(f"/referrals/{referral.ref}/withdraw/", HTTP_HX_REQUEST="true")
+    assert "a referral that is withdrawn cannot be withdrawn" in again.content.decode()
+    client.force_login(w["police"])
+    late = client.post(f"/referrals/{referral.ref}/accept/")
+    assert late.status_code == 422 and "cannot be accepted" in late.content.decode()
 
 
 def test_analyst_has_no_referrals_and_romanian_pages(client, w):
@@ -192,3 +197,25 @@ def test_api_decline_and_other_agency_like_missing(client, w):
     a = client.get(f"/api/v1/referrals/{referral.ref}", **stranger)
     b = client.get("/api/v1/referrals/R-ZZZZZZZZZZ", **stranger)
     assert (a.status_code, a.json()) == (b.status_code, b.json()) == (404, {"detail": "Not found"})
+
+
+def test_list_page_queries_do_not_grow_with_the_referrals(client, w, make_subject):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add():
+        subject = make_subject(w["cw"], assessment=False)
+        c = case_services.consent_record(user=w["cw"], subject=subject, purpose="referral", scope="referral_network",
+                                         given_by="subject", given_on=dt.date.today().isoformat())
+        services.referral_accept(user=w["police"], referral=services.referral_send(
+            user=w["cw"], subject=subject, to_agency=w["police_agency"], consent=c))
+
+    client.force_login(w["police"])
+    add()
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/referrals/").status_code == 200
+    for _ in range(5):
+        add()
+    with CaptureQueriesContext(connection) as six:
+        page = client.get("/referrals/").content.decode()
+    assert page.count('href="/referrals/R-') == 6 and len(six) == len(one)

@@ -40,7 +40,8 @@ def referral_list_for_user(*, user, box: str = "all", status: str = "") -> Query
     require_referrals(user, action="referral.list")
     mine = {"inbox": Q(to_agency_id=user.agency_id), "outbox": Q(from_agency_id=user.agency_id)}
     where = mine.get(box, mine["inbox"] | mine["outbox"])
-    qs = Referral.objects.filter(where).select_related("subject", "from_agency", "to_agency", "consent", "sent_by")
+    qs = Referral.objects.filter(where).select_related("subject", "from_agency", "to_agency", "consent", "sent_by",
+                                                      "grant")
     if status in Status.values:
         qs = qs.filter(status=status)
     return qs.order_by("-sent_at", "-id")

@@ -66,7 +66,7 @@ def referral_list(request):
         "boxes": [("all", _("All")), ("inbox", _("Received")), ("outbox", _("Sent"))]})
 
 
-def _context(request, referral, *, decline_form=None, end_form=None):
+def _context(request, referral, *, decline_form=None, end_form=None, error=""):
     user = request.user
     view = selectors.referral_view(referral, user=user)
     mine_to, mine_from = referral.to_agency_id == user.agency_id, referral.from_agency_id == user.agency_id
@@ -84,6 +84,8 @@ def _context(request, referral, *, decline_form=None, end_form=None):
         "can_close": referral.status == Status.ACCEPTED and has_capability(user, "referral.receive"),
         "decline_form": decline_form or DeclineForm(), "end_form": end_form or EndForm(),
         "days": services.OVERRIDE_GRANT_DAYS if referral.is_override else services.GRANT_DAYS,
+        "error": error,
+        "form_errors": [e for f in (decline_form, end_form) if f is not None for e in f.non_field_errors()],
     }
 
 
@@ -103,18 +105,15 @@ def _respond(request, referral, *, ok: str, status: int = 200, **forms):
     return render(request, "referrals/referral_detail.html", ctx, status=status)
 
 
-def _act(request, ref, capability, action, form_class=None, form_key=""):
+def _act(request, ref, capability, action, form_class):
+    """Validate the action's form, call the service; (referral, bound form, succeeded)."""
     referral = selectors.referral_get_for_user(user=request.user, ref=ref, capability=capability)
-    form = form_class(request.POST) if form_class else None
-    if form is not None and not form.is_valid():
+    form = form_class(request.POST)
+    if not form.is_valid():
         return referral, form, False
     try:
-        referral = action(referral, form.cleaned_data if form is not None else {})
-        return referral, form, True
+        return action(referral, form.cleaned_data), form, True
     except LanternError as exc:
-        if form is None:
-            messages.error(request, str(exc))
-            return referral, form, False
         form.add_problems(exc.problems)
         return referral, form, False
 
@@ -126,8 +125,7 @@ def referral_accept(request, ref):
     try:
         referral = services.referral_accept(user=request.user, referral=referral)
     except LanternError as exc:
-        messages.error(request, "; ".join(p.reason for p in exc.problems))
-        return _respond(request, referral, ok="", status=422)
+        return _respond(request, referral, ok="", status=422, error="; ".join(p.reason for p in exc.problems))
     return _respond(request, referral, ok=_("Referral accepted: the case is open to your agency."))
 
 
