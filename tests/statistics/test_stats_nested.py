@@ -226,3 +226,73 @@ def test_hierarchies_auto_finds_a_nesting_the_data_show():
     assert_jointly_safe(*found, parent)
     Release("auto", "auto", found).check()
     assert parse_spec({**base, "hierarchies": ["auto", "region in country"]}).hierarchies_auto
+
+
+GROUP = {"sexual_exploitation": "SEX", "forced_labour": "LAB", "servitude": "LAB", "criminal_activities": "OTH"}
+PRODUCT_SPEC = {
+    "defaults": {"population": "all", "measure": "persons"},
+    "hierarchies": {"region": "country"},
+    "tables": [
+        {"id": "region_form", "by": ["region", "exploitation_form"]},
+        {"id": "country_group", "by": ["country", "exploitation_group"]},
+    ],
+}
+
+
+def product_audit(fine, coarse, parent_of: dict[str, str]):
+    """Independent joint audit of region × form against country × group: for every (country, group),
+    also at TOTAL on either side, the fine cells inside it add up to the coarse cell."""
+    regions, forms = fine.levels
+    countries, groups = coarse.levels
+    r_opts = [(ri, parent_of[r]) for ri, r in enumerate(regions)] + [(len(regions), "TOTAL")]
+    f_opts = [(fi, GROUP.get(f, "UNK")) for fi, f in enumerate(forms)] + [(len(forms), "TOTAL")]
+    relations = []
+    for ci, c in enumerate([*countries, "TOTAL"]):
+        for gi, g in enumerate([*groups, "TOTAL"]):
+            terms = [(0, int(np.ravel_multi_index((ri, fi), fine.protected.counts.shape)), 1.0)
+                     for ri, rc in r_opts for fi, fg in f_opts
+                     if (rc == c) == (c != "TOTAL") and (fg == g) == (g != "TOTAL")
+                     and (c != "TOTAL" or ri == len(regions)) and (g != "TOTAL" or fi == len(forms))]
+            terms.append((1, int(np.ravel_multi_index((ci, gi), coarse.protected.counts.shape)), -1.0))
+            relations.append((terms, []))
+    parts = [(t.protected.counts, t.protected.status != PUBLISHED, t.protected.status == PRIMARY) for t in (fine, coarse)]
+    released = audit_joint(parts, [], RULES, relations=relations)
+    everything = [(cnt, np.ones(cnt.shape, dtype=bool), prim) for cnt, _s, prim in parts]
+    return released, audit_joint(everything, [], RULES, relations=relations)
+
+
+def product_persons(cells: dict[tuple[str, str, str], int]) -> pd.DataFrame:
+    """One assessment per person: ``{(country, region, exploitation form): count}``, all in 2025."""
+    parts = []
+    for (c, r, f), n in cells.items():
+        part = persons({("2025", c, r): n})
+        part["exploitation_form"] = f
+        parts.append(part)
+    frame = pd.concat(parts, ignore_index=True)
+    frame["assessment_id"] = [f"a{i}" for i in range(len(frame))]
+    frame["subject_ref"] = [f"p{i}" for i in range(len(frame))]
+    frame["presumed_victim"] = True
+    return frame
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from([0, 2, 4, 8, 15, 30, 60]), min_size=16, max_size=16))
+def test_region_by_form_is_protected_within_country_by_group(counts):
+    regions = [("AA", "AA1"), ("AA", "AA2"), ("BB", "BB1"), ("BB", "BB2")]
+    cells = {(c, r, f): n for ((c, r), f), n in zip(
+        [(reg, f) for reg in regions for f in GROUP], counts, strict=True) if n}
+    if not cells:
+        return
+    fine, coarse = compute_tables(product_persons(cells), parse_spec(PRODUCT_SPEC))
+    fam = linked_families([fine, coarse])[0]
+    # the product relations tie inner cells of both tables, not only their margins
+    inner_fine = {int(np.ravel_multi_index((i, j), fine.protected.counts.shape))
+                  for i in range(len(fine.levels[0])) for j in range(len(fine.levels[1]))}
+    assert any(any(t == 0 and c in inner_fine for t, c, _w in terms) for terms, _h in fam.relations)
+    released, base = product_audit(fine, coarse, {r: c for c, r in regions})
+    for k, t in enumerate((fine, coarse)):
+        p = t.protected
+        supp = np.flatnonzero((p.status != PUBLISHED).ravel())
+        width = released[k][:, 1] - released[k][:, 0]
+        need = np.minimum(RULES.protection, base[k][supp, 1] - base[k][supp, 0])
+        assert (width >= need - 1e-9).all(), (t.id, supp[width < need - 1e-9])

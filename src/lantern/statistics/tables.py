@@ -450,46 +450,56 @@ def _age_support(child: list[str], parent: list[str]) -> dict[str, list[str]]:
 
 
 def _nesting_relations(
-    tables: list[StatTable], x: int, y: int, u: str, v: str, support: dict[str, list[str]], hidden_start: int
+    tables: list[StatTable], x: int, y: int, pairs: list[tuple[str, str, dict[str, list[str]]]], hidden_start: int
 ) -> tuple[list[Relation], int]:
-    """Relations "the children of parent p add up to the cell p" between a table by ``u`` and one by ``v``.
+    """Relations "the children of parent p add up to the cell p" between table ``x`` and table ``y``.
 
-    ``support`` gives the parents each child value was found under. A child under one parent is
-    strictly nested: its cell enters its parent's sum. A child under several parents (``UNK``, or a
-    name used in two countries) is split into non-negative hidden parts, one per parent, that add up to
-    its cell. One set of relations per combination of the variables the two tables share (margins
-    included); the other variables of each table are at their ``TOTAL``.
+    ``pairs`` are the nested classifications taken together, ``(child variable of x, parent variable of
+    y, support)``: one pair (region in country) or several at once (region × exploitation form in
+    country × exploitation group — the cells of the finer table add up to each cell of the coarser one,
+    which ties more than either pair alone). ``support`` gives the parents each child value was found
+    under. A child combination under one parent combination is strictly nested: its cell enters that
+    parent's sum. One under several (``UNK``, a name used in two countries) is split into non-negative
+    hidden parts, one per parent combination, that add up to its cell. One set of relations per
+    combination of the variables the two tables share (margins included); every other variable of each
+    table is at its ``TOTAL``.
     """
     a, b = tables[x], tables[y]
     ka, kb = _dim_keys(a), _dim_keys(b)
-    common = [d for d in a.dims if d != u and d in b.dims and d != v and ka[d] == kb[d]]
+    us, vs = [u for u, _v, _s in pairs], [v for _u, v, _s in pairs]
+    common = [d for d in a.dims if d not in us and d in b.dims and d not in vs and ka[d] == kb[d]]
     la = dict(zip(a.dims, a.levels, strict=True))
     lb = dict(zip(b.dims, b.levels, strict=True))
     if any(la[d] != lb[d] for d in common):
         return [], 0
-    children, parents = la[u], lb[v]
-    parent_at = {p: i for i, p in enumerate(parents)}
+    parent_at = [{p: i for i, p in enumerate(lb[v])} for v in vs]
+    parent_combos = list(itertools.product(*[range(len(lb[v])) for v in vs]))
+    unders = [  # per pair, per child index: the parent indices it lies under (all when never seen)
+        [[parent_at[k][p] for p in support.get(c, []) if p in parent_at[k]] or list(range(len(lb[vs[k]])))
+         for c in la[us[k]]]
+        for k, (_u, _v, support) in enumerate(pairs)
+    ]
     relations: list[Relation] = []
     hidden = hidden_start
     for combo in itertools.product(*[range(len(la[d]) + 1) for d in common]):
         base = dict(zip(common, combo, strict=True))
-        cell_terms: dict[str, list[tuple[int, int, float]]] = {p: [] for p in parents}
-        hidden_terms: dict[str, list[tuple[int, float]]] = {p: [] for p in parents}
-        for ci, c in enumerate(children):
-            under = [p for p in support.get(c, []) if p in parent_at] or list(parents)
-            cell_a = _cell(a, {**base, u: ci})
+        cell_terms: dict[tuple, list[tuple[int, int, float]]] = {pc: [] for pc in parent_combos}
+        hidden_terms: dict[tuple, list[tuple[int, float]]] = {pc: [] for pc in parent_combos}
+        for child in itertools.product(*[range(len(la[u])) for u in us]):
+            cell_a = _cell(a, {**base, **dict(zip(us, child, strict=True))})
+            under = list(itertools.product(*[unders[k][ci] for k, ci in enumerate(child)]))
             if len(under) == 1:
                 cell_terms[under[0]].append((x, cell_a, 1.0))
                 continue
             parts = []
-            for p in under:
-                hidden_terms[p].append((hidden, 1.0))
+            for pc in under:
+                hidden_terms[pc].append((hidden, 1.0))
                 parts.append((hidden, -1.0))
                 hidden += 1
             relations.append(([(x, cell_a, 1.0)], parts))
-        for p in parents:
-            cell_b = _cell(b, {**base, v: parent_at[p]})
-            relations.append((cell_terms[p] + [(y, cell_b, -1.0)], hidden_terms[p]))
+        for pc in parent_combos:
+            cell_b = _cell(b, {**base, **dict(zip(vs, pc, strict=True))})
+            relations.append((cell_terms[pc] + [(y, cell_b, -1.0)], hidden_terms[pc]))
     return relations, hidden - hidden_start
 
 
@@ -535,6 +545,7 @@ def linked_families(tables: list[StatTable]) -> list[Family]:
             ka, kb = _dim_keys(a), _dim_keys(b)
             only_a = [d for d in a.dims if d != "period" and ka[d] not in kb.values()]
             only_b = [d for d in b.dims if d != "period" and kb[d] not in ka.values()]
+            nested: list[tuple[str, str, dict[str, list[str]]]] = []
             for u in only_a:
                 for v in only_b:
                     if u == v == "age_band":
@@ -550,7 +561,14 @@ def linked_families(tables: list[StatTable]) -> list[Family]:
                         support = a.nesting[(u, v)]
                     else:
                         continue
-                    rel, n_hidden = _nesting_relations(tables, x, y, u, v, support, fam.n_hidden)
+                    nested.append((u, v, support))
+            # each nested pair alone (the other at TOTAL) and every combination of them taken together:
+            # region × form within country × group ties the inner cells, not only the margins
+            for size in range(1, len(nested) + 1):
+                for subset in itertools.combinations(nested, size):
+                    if len({u for u, _v, _s in subset}) < size or len({v for _u, v, _s in subset}) < size:
+                        continue  # one variable in two roles at once
+                    rel, n_hidden = _nesting_relations(tables, x, y, list(subset), fam.n_hidden)
                     fam.relations += rel
                     fam.n_hidden += n_hidden
         if fam.links or fam.relations or fam.unsupported:
