@@ -206,6 +206,10 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("", "home"): Case("GET", lambda w, s: "/", None, _home_status),
     ("accounts/login/", "login"): Case("GET", lambda w, s: "/accounts/login/", None, 302, public=True),
     ("accounts/totp/", "totp"): Case("GET", lambda w, s: "/accounts/totp/", None, 302, public=True),
+    # signed-in users of any role may enrol a second factor (anonymous: to sign-in, unless mid-sign-in)
+    ("accounts/totp/enrol/", "totp-enrol"): Case("GET", lambda w, s: "/accounts/totp/enrol/", None, 200),
+    ("accounts/totp/recovery-codes/", "totp-recovery-codes"): Case(
+        "GET", lambda w, s: "/accounts/totp/recovery-codes/", None, 200),
     ("accounts/logout/", "logout"): Case("POST", lambda w, s: "/accounts/logout/", None, 302, public=True),
     ("subjects/", "subject-list"): Case("GET", lambda w, s: f"/subjects/?ref={w.ref(s)}", "case.read", 200),
     ("subjects/<str:ref>/", "subject-detail"): Case("GET", lambda w, s: f"/subjects/{w.ref(s)}/", "case.read", 200,

@@ -188,20 +188,64 @@ def token_create(
 
 @totp_app.command("enable")
 def totp_enable(username: str = typer.Argument(..., help="The user to protect with a second factor.")) -> None:
-    """Give USERNAME a TOTP second factor and print the otpauth:// URI once (enter it in an authenticator app)."""
+    """Give USERNAME a TOTP second factor now and print the otpauth:// URI and 10 recovery codes once.
+
+    Users can also enrol themselves on the web (Sign-in security), confirming with a code."""
     _setup()
     from lantern.cli._common import console, err_console
+    from lantern.platform.accounts.services import recovery_codes_create
+    from lantern.platform.accounts.services import totp_enable as enable
+    from lantern.platform.middleware import reset_request_context, set_request_context
+
+    user = _user(username)
+    ctx = set_request_context("cli", "cli")  # the audit rows say the channel was the command line
+    try:
+        uri = enable(user=user)
+        codes = recovery_codes_create(user=user)
+    finally:
+        reset_request_context(ctx)
+    err_console.print(f"{username} now signs in with a password and a 6-digit code. Add this to the authenticator "
+                      "app (shown once):")
+    console.print(uri, markup=False, highlight=False)
+    err_console.print("Recovery codes (each signs in once instead of a code; shown once, give them to the user):")
+    for code in codes:
+        console.print(code, markup=False, highlight=False)
+
+
+@totp_app.command("reset")
+def totp_reset(username: str = typer.Argument(..., help="The user who lost their authenticator.")) -> None:
+    """Remove USERNAME's second factor and recovery codes (lost phone). Audited. If the role requires a
+    factor (LANTERN_TOTP_ROLES), the user enrols again at the next sign-in."""
+    _setup()
+    from lantern.cli._common import err_console
+    from lantern.platform.accounts.services import totp_required
+    from lantern.platform.accounts.services import totp_reset as reset
+
+    user = _user(username)
+    if not user.has_totp:
+        from lantern.errors import LanternError
+
+        raise LanternError(f"{username!r} has no second factor", field="USERNAME")
+    from lantern.platform.middleware import reset_request_context, set_request_context
+
+    ctx = set_request_context("cli", "cli")
+    try:
+        removed = reset(user=user)
+    finally:
+        reset_request_context(ctx)
+    then = ("must enrol a new one at the next sign-in" if totp_required(user)
+            else "signs in with the password alone until they enrol again")
+    err_console.print(f"{username}: second factor and {removed} unused recovery code(s) removed; the user {then}")
+
+
+def _user(username: str):
     from lantern.errors import LanternError
     from lantern.platform.accounts.models import User
-    from lantern.platform.accounts.services import totp_enable as enable
 
     user = User.objects.filter(username=username).first()
     if user is None:
         raise LanternError(f"no user named {username!r}", field="USERNAME")
-    uri = enable(user=user)
-    err_console.print(f"{username} now signs in with a password and a 6-digit code. Add this to the authenticator "
-                      "app (shown once):")
-    console.print(uri, markup=False, highlight=False)
+    return user
 
 
 @keys_app.command("generate")

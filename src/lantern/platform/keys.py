@@ -16,6 +16,8 @@ def rotate_field_keys(*, batch_size: int = 500) -> dict[str, int]:
     Reading decrypts with whichever listed key works; saving encrypts with the first. Run it after putting a
     new key in front; once it has finished, the old key can be removed. One transaction: all or nothing.
     """
+    from lantern.platform.accounts.models import User
+
     counts = {"identities": 0, "assessments": 0}
     with transaction.atomic():
         batch = []
@@ -40,6 +42,9 @@ def rotate_field_keys(*, batch_size: int = 500) -> dict[str, int]:
         if batch:
             Assessment.objects.bulk_update(batch, ["notes"])
             counts["assessments"] += len(batch)
+        users = [u for u in User.objects.order_by("pk").only("pk", "totp_secret") if u.totp_secret]
+        User.objects.bulk_update(users, ["totp_secret"], batch_size=batch_size)  # second-factor secrets too
         audit_record(actor=None, action="keys.rotate", channel="cli",
-                     detail=f"identities={counts['identities']} assessments={counts['assessments']}")
+                     detail=f"identities={counts['identities']} assessments={counts['assessments']} "
+                            f"totp_secrets={len(users)}")
     return counts

@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "lantern.platform.middleware.SessionTimeoutMiddleware",
+    "lantern.platform.accounts.middleware.TotpEnrolmentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -132,6 +133,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # Sign-in throttling: after this many failures for one username within the window, refuse for the window.
 LANTERN_LOGIN_MAX_FAILURES = 5
 LANTERN_LOGIN_WINDOW_SECONDS = 15 * 60
+# Roles that must sign in with a second factor (TOTP), comma-separated, or "none" (docs/security.md).
+# Default: supervisor, agency_admin and auditor in production; nobody elsewhere (`make demo` needs no app).
+_totp_roles = os.environ.get("LANTERN_TOTP_ROLES", "").strip() or (
+    "supervisor,agency_admin,auditor" if os.environ.get("LANTERN_ENV", "dev") == "production" else "none")
+LANTERN_TOTP_ROLES = [] if _totp_roles == "none" else [r.strip() for r in _totp_roles.split(",") if r.strip()]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 LOGGING = {

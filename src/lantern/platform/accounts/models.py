@@ -1,4 +1,4 @@
-"""Agencies, users (one agency, one role) and hashed API tokens."""
+"""Agencies, users (one agency, one role), hashed API tokens and hashed TOTP recovery codes."""
 
 from __future__ import annotations
 
@@ -63,3 +63,16 @@ class ApiToken(models.Model):
     def active(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class RecoveryCode(models.Model):
+    """A single-use code that stands in for the TOTP code at sign-in (lost phone). Only its SHA-256 digest is
+    stored (the code carries 80 random bits); the codes are shown once, when they are made."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    digest = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user} ({'used' if self.used_at else 'unused'})"

@@ -1,4 +1,4 @@
-"""Agencies, users and API tokens."""
+"""Agencies, users, API tokens and the second sign-in factor (TOTP, recovery codes)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ import datetime as dt
 import hashlib
 import secrets
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
 from lantern.errors import Problem, ValidationError
 from lantern.platform import vocab
-from lantern.platform.accounts.models import Agency, ApiToken, User
+from lantern.platform.accounts.models import Agency, ApiToken, RecoveryCode, User
+from lantern.platform.audit.models import Outcome
 from lantern.platform.audit.services import audit_record
 from lantern.platform.roles import Role
 
@@ -94,37 +97,197 @@ def token_revoke(*, token: ApiToken, actor) -> None:
 
 # -- second factor (TOTP) ---------------------------------------------------------------------------------
 
-def totp_enable(*, user: User, actor=None) -> str:
-    """Give ``user`` a new TOTP secret; returns the otpauth:// URI to show once (QR code or manual entry)."""
+RECOVERY_CODE_COUNT = 10
+# 32 symbols without look-alikes (no 0/O, 1/I): 16 of them are 80 random bits, beyond offline guessing of the
+# unsalted SHA-256 digest; shown as four groups of four
+_RECOVERY_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+_RECOVERY_LENGTH = 16
+
+
+def totp_required_roles() -> frozenset[str]:
+    """The roles that must sign in with a second factor (``LANTERN_TOTP_ROLES``; docs/security.md).
+
+    An unknown role name is a configuration error, never silently ignored: a typo must not switch the
+    requirement off for the role it meant."""
+    roles = frozenset(getattr(settings, "LANTERN_TOTP_ROLES", ()) or ())
+    unknown = sorted(roles - set(Role.values))
+    if unknown:
+        raise ImproperlyConfigured(f"LANTERN_TOTP_ROLES names unknown roles {unknown}; roles are "
+                                   f"{', '.join(Role.values)} (or 'none')")
+    return roles
+
+
+def totp_required(user) -> bool:
+    """Whether ``user``'s role must use a second factor on the web (API tokens are not affected)."""
+    return bool(getattr(user, "role", "")) and user.role in totp_required_roles()
+
+
+def totp_new_secret() -> str:
     import pyotp
 
-    secret = pyotp.random_base32()
-    user.totp_secret = secret
-    user.totp_last_step = None
-    user.save(update_fields=["totp_secret", "totp_last_step"])
-    audit_record(actor=actor or user, action="totp.enable", object_type="user", object_ref=user.username)
+    return pyotp.random_base32()
+
+
+def totp_uri(*, user: User, secret: str) -> str:
+    """The otpauth:// URI an authenticator app reads (from the QR code or typed in)."""
+    import pyotp
+
     return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name="Lantern")
 
 
-def totp_verify(*, user: User, code: str) -> bool:
-    """Check a 6-digit code (±1 step of 30 s for clock drift); each accepted step can be used once only."""
+def totp_qr_svg(uri: str, *, title: str = "") -> str:
+    """The QR code of ``uri`` as an inline SVG element, made here (segno); nothing is fetched from anywhere."""
+    import io
+
+    import segno
+
+    buf = io.BytesIO()
+    segno.make(uri, error="m").save(buf, kind="svg", xmldecl=False, svgns=True, scale=5, border=4,
+                                   title=title or None, svgclass="qr", lineclass=None, dark="#000",
+                                   light="#fff")
+    return buf.getvalue().decode("utf-8")
+
+
+def _totp_step(secret: str, code: str, *, after: int | None) -> int | None:
+    """The time step ``code`` belongs to (now, or one step either side for clock drift), when newer than
+    ``after``; None otherwise."""
     import time
 
     import pyotp
 
-    if not user.totp_secret or not code or not code.strip().isdigit():
-        return False
-    totp = pyotp.TOTP(user.totp_secret)
+    code = (code or "").strip()
+    if not secret or len(code) != 6 or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret)
     now = time.time()
+    for offset in (0, -1, 1):
+        at = now + offset * totp.interval
+        if totp.verify(code, for_time=at):
+            step = totp.timecode(at)
+            if after is not None and step <= after:
+                return None  # replay of a code already used
+            return step
+    return None
+
+
+def totp_enable(*, user: User, actor=None) -> str:
+    """Give ``user`` a new TOTP secret at once (operator, ``lantern totp enable``); returns the otpauth:// URI
+    to show once. Self-service enrolment goes through :func:`totp_enrol`, which needs a code first."""
+    secret = totp_new_secret()
+    user.totp_secret = secret
+    user.totp_last_step = None
+    user.save(update_fields=["totp_secret", "totp_last_step"])
+    audit_record(actor=actor or user, action="totp.enable", object_type="user", object_ref=user.username,
+                 detail="by operator")
+    return totp_uri(user=user, secret=secret)
+
+
+def totp_enrol(*, user: User, secret: str, code: str) -> list[str]:
+    """Self-service enrolment: ``secret`` (shown to the user, kept in their session until now) takes effect
+    only when ``code`` is a current code of it. Replaces any earlier factor and recovery codes; returns the
+    new recovery codes, to show once. The code used here cannot be used again to sign in."""
+    step = _totp_step(secret, code, after=None)
+    if step is None:
+        audit_record(actor=user, action="totp.enable", object_type="user", object_ref=user.username,
+                     outcome=Outcome.INVALID, detail="code")
+        raise ValidationError("The code is not right. Use the current code from your authenticator app.",
+                              field="code")
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
-        for offset in (0, -1, 1):
-            at = now + offset * totp.interval
-            if totp.verify(code.strip(), for_time=at):
-                step = totp.timecode(at)
-                if locked.totp_last_step is not None and step <= locked.totp_last_step:
-                    return False  # replay of a code already used
-                User.objects.filter(pk=user.pk).update(totp_last_step=step)
-                user.totp_last_step = step
-                return True
-    return False
+        replaced = locked.has_totp
+        locked.totp_secret = secret
+        locked.totp_last_step = step
+        locked.save(update_fields=["totp_secret", "totp_last_step"])
+        codes = _recovery_codes_replace(locked)
+        audit_record(actor=user, action="totp.enable", object_type="user", object_ref=user.username,
+                     detail=f"recovery_codes={len(codes)}" + (" replaced" if replaced else ""))
+    user.totp_secret, user.totp_last_step = secret, step
+    return codes
+
+
+def totp_verify(*, user: User, code: str) -> bool:
+    """Check a 6-digit code (±1 step of 30 s for clock drift); each accepted step can be used once only."""
+    if not user.totp_secret:
+        return False
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        step = _totp_step(locked.totp_secret, code, after=locked.totp_last_step)
+        if step is None:
+            return False
+        User.objects.filter(pk=user.pk).update(totp_last_step=step)
+    user.totp_last_step = step
+    return True
+
+
+@transaction.atomic
+def totp_reset(*, user: User, actor=None) -> int:
+    """Remove ``user``'s second factor and recovery codes (operator, lost device). Returns how many unused
+    recovery codes were removed. A user whose role requires a factor must enrol again at the next sign-in."""
+    removed = user.recovery_codes.filter(used_at__isnull=True).count()
+    user.recovery_codes.all().delete()
+    user.totp_secret = ""
+    user.totp_last_step = None
+    user.save(update_fields=["totp_secret", "totp_last_step"])
+    audit_record(actor=actor, action="totp.reset", object_type="user", object_ref=user.username,
+                 detail=f"unused_recovery_codes={removed}")
+    return removed
+
+
+def _recovery_normalise(code: str) -> str:
+    return "".join(c for c in (code or "").upper() if c.isalnum())
+
+
+def _recovery_codes_replace(user: User) -> list[str]:
+    user.recovery_codes.all().delete()
+    codes = ["".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(_RECOVERY_LENGTH))
+             for _ in range(RECOVERY_CODE_COUNT)]
+    RecoveryCode.objects.bulk_create([RecoveryCode(user=user, digest=_digest(c)) for c in codes])
+    return ["-".join(c[i:i + 4] for i in range(0, _RECOVERY_LENGTH, 4)) for c in codes]
+
+
+def recovery_codes_create(*, user: User, actor=None) -> list[str]:
+    """New recovery codes for a user who has a factor, without a code (operator, ``lantern totp enable``)."""
+    if not user.has_totp:
+        raise ValidationError(f"{user.username} has no second factor", field="USERNAME")
+    with transaction.atomic():
+        codes = _recovery_codes_replace(user)
+        audit_record(actor=actor or user, action="totp.recovery_codes", object_type="user",
+                     object_ref=user.username, detail=f"recovery_codes={len(codes)}")
+    return codes
+
+
+def recovery_codes_regenerate(*, user: User, code: str) -> list[str]:
+    """Replace the user's recovery codes (the old ones stop working); needs a current TOTP code."""
+    if not totp_verify(user=user, code=code):
+        audit_record(actor=user, action="totp.recovery_codes", object_type="user", object_ref=user.username,
+                     outcome=Outcome.INVALID, detail="code")
+        raise ValidationError("The code is not right. Use the current code from your authenticator app.",
+                              field="code")
+    with transaction.atomic():
+        codes = _recovery_codes_replace(user)
+        audit_record(actor=user, action="totp.recovery_codes", object_type="user", object_ref=user.username,
+                     detail=f"recovery_codes={len(codes)}")
+    return codes
+
+
+def recovery_codes_remaining(*, user: User) -> int:
+    return user.recovery_codes.filter(used_at__isnull=True).count()
+
+
+def recovery_code_use(*, user: User, code: str) -> bool:
+    """Accept an unused recovery code of ``user`` instead of a TOTP code, once. Audited when accepted (the
+    caller audits a refusal with the other failed second-factor attempts)."""
+    normalised = _recovery_normalise(code)
+    if len(normalised) != _RECOVERY_LENGTH or not user.has_totp:
+        return False
+    with transaction.atomic():
+        row = (RecoveryCode.objects.select_for_update()
+               .filter(user=user, digest=_digest(normalised), used_at__isnull=True).first())
+        if row is None:
+            return False
+        row.used_at = timezone.now()
+        row.save(update_fields=["used_at"])
+        remaining = recovery_codes_remaining(user=user)
+        audit_record(actor=user, action="totp.recovery_use", object_type="user", object_ref=user.username,
+                     detail=f"remaining={remaining}")
+    return True

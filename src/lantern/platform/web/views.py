@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonRespo
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -86,6 +87,12 @@ class LoginView(auth_views.LoginView):
             self.request.session[TOTP_PENDING] = {"uid": user.pk, "at": int(time.time()), "tries": 0,
                                                  "next": self.get_success_url()}
             return redirect("totp")
+        from lantern.platform.accounts.services import totp_required
+
+        if totp_required(user):  # the role needs a second factor and the user has none: enrol first, no session
+            self.request.session[TOTP_ENROL] = {"uid": user.pk, "at": int(time.time()),
+                                               "next": self.get_success_url()}
+            return redirect("totp-enrol")
         response = super().form_valid(form)
         _start_session(self.request, user)
         return response
@@ -110,6 +117,11 @@ class LoginView(auth_views.LoginView):
 
 
 TOTP_PENDING = "lantern_totp_pending"
+# a user whose role requires a second factor, password right, enrolling before any session is opened
+TOTP_ENROL = "lantern_totp_enrol"
+TOTP_ENROL_SECONDS = 600
+# the secret being enrolled (encrypted with the field key, like the intake draft), bound to one user
+TOTP_NEW_SECRET = "lantern_totp_new"  # noqa: S105 - a session key, not a secret
 
 
 def _start_session(request, user) -> None:
@@ -119,12 +131,29 @@ def _start_session(request, user) -> None:
     audit_record(actor=user, action="login", channel="web")
 
 
-def totp(request):
-    """Second sign-in step for users with TOTP: a 6-digit code, single use, 5 tries, 5 minutes."""
-    from django.contrib.auth import get_user_model, login
+def _safe_next(request, target: str | None) -> str:
     from django.utils.http import url_has_allowed_host_and_scheme
 
-    from lantern.platform.accounts.services import totp_verify
+    target = target or "/"
+    return target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) else "/"
+
+
+def _no_store(response):
+    """Pages showing a secret or recovery codes: never kept by the browser or a proxy."""
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def totp(request):
+    """Second sign-in step for users with TOTP: a 6-digit code, single use, or a recovery code (single use);
+    5 tries, 5 minutes."""
+    from django.contrib.auth import get_user_model, login
+
+    from lantern.platform.accounts.services import (
+        recovery_code_use,
+        recovery_codes_remaining,
+        totp_verify,
+    )
 
     pending = request.session.get(TOTP_PENDING)
     if request.user.is_authenticated:
@@ -135,22 +164,119 @@ def totp(request):
     error = ""
     if request.method == "POST":
         user = get_user_model().objects.filter(pk=pending["uid"], is_active=True).first()
-        if user is not None and totp_verify(user=user, code=request.POST.get("code", "")):
+        code, recovery = request.POST.get("code", "").strip(), request.POST.get("recovery_code", "").strip()
+        ok = user is not None and (totp_verify(user=user, code=code) if code
+                                   else recovery_code_use(user=user, code=recovery))
+        if ok:
             request.session.pop(TOTP_PENDING, None)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             _start_session(request, user)
-            target = pending.get("next") or "/"
-            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-                target = "/"
-            return redirect(target)
+            if not code:
+                left = recovery_codes_remaining(user=user)
+                messages.warning(request, _("You signed in with a recovery code. Recovery codes left: %(left)s. "
+                                            "Make new ones under Sign-in security.") % {"left": left})
+            return redirect(_safe_next(request, pending.get("next")))
         pending["tries"] += 1
-        audit_record(actor=user, action="login.totp", outcome=Outcome.DENIED, channel="web")
+        audit_record(actor=user, action="login.totp", outcome=Outcome.DENIED, channel="web",
+                     detail="recovery_code" if recovery and not code else "")
         if pending["tries"] >= 5:
             request.session.pop(TOTP_PENDING, None)
             return redirect("login")
         request.session[TOTP_PENDING] = pending
-        error = _("The code is not right. Use the current code from your authenticator app.")
-    return render(request, "web/totp.html", {"error": error}, status=422 if error else 200)
+        error = (_("The code is not right. Use the current code from your authenticator app.") if code or not recovery
+                 else _("This recovery code is not right or was used already."))
+    return render(request, "web/totp.html", {"error": error, "recovery": bool(request.POST.get("recovery_code"))},
+                  status=422 if error else 200)
+
+
+def _enrolling_user(request):
+    """(user, before_sign_in): the signed-in user, or the user who gave the right password and must enrol
+    before a session is opened; (None, False) when neither."""
+    from django.contrib.auth import get_user_model
+
+    if request.user.is_authenticated:
+        return request.user, False
+    pending = request.session.get(TOTP_ENROL)
+    if not pending or time.time() - pending["at"] > TOTP_ENROL_SECONDS:
+        request.session.pop(TOTP_ENROL, None)
+        return None, False
+    return get_user_model().objects.filter(pk=pending["uid"], is_active=True).first(), True
+
+
+def _secret_being_enrolled(request, user) -> str:
+    """The secret shown to ``user`` on the enrolment page: the same one until it is confirmed (a reload does
+    not invalidate what the app has already scanned), a new one for another user."""
+    from lantern.platform.accounts.services import totp_new_secret
+
+    held = request.session.get(TOTP_NEW_SECRET)
+    if held and held.get("uid") == user.pk:
+        return crypto.decrypt(held["secret"])
+    secret = totp_new_secret()
+    request.session[TOTP_NEW_SECRET] = {"uid": user.pk, "secret": crypto.encrypt(secret)}
+    return secret
+
+
+def totp_enrol(request):
+    """Enrol a second factor: the secret as a QR code (inline SVG, made here) and as text; it takes effect only
+    when the user types a current code of it. Then the recovery codes, shown once. Users whose role requires
+    a factor come here straight from the password, before any session exists; anyone signed in may enrol."""
+    from django.contrib.auth import login
+
+    from lantern.platform.accounts.services import recovery_codes_remaining, totp_qr_svg, totp_uri
+    from lantern.platform.accounts.services import totp_enrol as enrol
+
+    user, before_sign_in = _enrolling_user(request)
+    if user is None:
+        return redirect("login")
+    if user.has_totp:  # replacing a factor goes through `lantern totp reset`, then a new enrolment
+        if before_sign_in:  # enrolled meanwhile (another tab, an operator): the normal second step applies
+            request.session.pop(TOTP_ENROL, None)
+            return redirect("login")
+        return _no_store(render(request, "web/totp_enrol.html", {
+            "enrolled": True, "remaining": recovery_codes_remaining(user=user)}))
+    secret = _secret_being_enrolled(request, user)
+    error = ""
+    if request.method == "POST":
+        try:
+            codes = enrol(user=user, secret=secret, code=request.POST.get("code", ""))
+        except LanternError as exc:
+            error = exc.problems[0].reason
+        else:
+            request.session.pop(TOTP_NEW_SECRET, None)
+            target = "/"
+            if before_sign_in:
+                target = _safe_next(request, request.session.pop(TOTP_ENROL, {}).get("next"))
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                _start_session(request, user)
+            return _no_store(render(request, "web/totp_codes.html", {"codes": codes, "next": target,
+                                                                     "enrolled_now": True}))
+    uri = totp_uri(user=user, secret=secret)
+    ctx = {"secret": secret, "secret_groups": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
+           "uri": uri, "qr": mark_safe(totp_qr_svg(uri, title=_("QR code for your authenticator app"))),  # noqa: S308 - SVG made by segno from our own URI
+           "error": error, "required": before_sign_in}
+    return _no_store(render(request, "web/totp_enrol.html", ctx, status=422 if error else 200))
+
+
+@login_required
+def totp_recovery_codes(request):
+    """New recovery codes (the old ones stop working), with a current code from the authenticator app."""
+    from lantern.platform.accounts.services import (
+        recovery_codes_regenerate,
+        recovery_codes_remaining,
+    )
+
+    user = request.user
+    error = ""
+    if request.method == "POST" and user.has_totp:
+        try:
+            codes = recovery_codes_regenerate(user=user, code=request.POST.get("code", ""))
+        except LanternError as exc:
+            error = exc.problems[0].reason
+        else:
+            return _no_store(render(request, "web/totp_codes.html", {"codes": codes, "next": reverse("totp-enrol")}))
+    ctx = {"enrolled": user.has_totp, "remaining": recovery_codes_remaining(user=user) if user.has_totp else 0,
+           "error": error}
+    return _no_store(render(request, "web/totp_recovery_codes.html", ctx, status=422 if error else 200))
 
 
 @login_required
