@@ -344,3 +344,10 @@ def test_key_rotation_keeps_totp_secrets_readable(monkeypatch, supervisor):
     rotate_field_keys()
     monkeypatch.setenv("LANTERN_FIELD_KEYS", new)  # the old key dropped
     assert User.objects.get(pk=supervisor.pk).totp_secret == secret
+
+
+def test_enrolment_page_in_romanian(client, caseworker):
+    client.force_login(caseworker)
+    client.post("/i18n/setlang/", {"language": "ro", "next": "/"})
+    html = client.get("/accounts/totp/enrol/").content.decode()
+    assert "Securitatea autentificării" in html and "Activați al doilea factor" in html

@@ -239,8 +239,8 @@ def totp_enrol(request):
     if request.method == "POST":
         try:
             codes = enrol(user=user, secret=secret, code=request.POST.get("code", ""))
-        except LanternError as exc:
-            error = exc.problems[0].reason
+        except LanternError:  # the one refusal: the code does not match (audited by the service)
+            error = _("The code is not right. Use the current code from your authenticator app.")
         else:
             request.session.pop(TOTP_NEW_SECRET, None)
             target = "/"
@@ -270,8 +270,8 @@ def totp_recovery_codes(request):
     if request.method == "POST" and user.has_totp:
         try:
             codes = recovery_codes_regenerate(user=user, code=request.POST.get("code", ""))
-        except LanternError as exc:
-            error = exc.problems[0].reason
+        except LanternError:  # the one refusal: the code does not match (audited by the service)
+            error = _("The code is not right. Use the current code from your authenticator app.")
         else:
             return _no_store(render(request, "web/totp_codes.html", {"codes": codes, "next": reverse("totp-enrol")}))
     ctx = {"enrolled": user.has_totp, "remaining": recovery_codes_remaining(user=user) if user.has_totp else 0,
