@@ -351,3 +351,29 @@ def test_enrolment_page_in_romanian(client, caseworker):
     client.post("/i18n/setlang/", {"language": "ro", "next": "/"})
     html = client.get("/accounts/totp/enrol/").content.decode()
     assert "Securitatea autentificării" in html and "Activați al doilea factor" in html
+
+
+def test_wrong_codes_count_towards_the_sign_in_throttle(client, supervisor):
+    """A known password must not give unlimited code guesses (5 per sign-in, sign in again, ...)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    from django.test import Client
+
+    secret, codes = _enrolled(supervisor)
+    parallel = Client()
+    _sign_in(parallel, supervisor)  # a second step opened in another browser before the failures
+    _sign_in(client, supervisor)
+    for _ in range(3):
+        assert client.post("/accounts/totp/", {"code": _wrong(secret)}).status_code == 422
+    _sign_in(client, supervisor)  # a fresh second step; the earlier failures still count
+    assert client.post("/accounts/totp/", {"recovery_code": "AAAA-AAAA-AAAA-AAAA"}).status_code == 422
+    assert client.post("/accounts/totp/", {"code": _wrong(secret)})["Location"] == "/accounts/login/"  # 5th
+    refused = _sign_in(client, supervisor)
+    assert refused.status_code == 429
+    assert client.post("/accounts/totp/", {"recovery_code": codes[0]})["Location"] == "/accounts/login/"
+    assert parallel.post("/accounts/totp/", {"recovery_code": codes[0]})["Location"] == "/accounts/login/"
+    assert client.get("/subjects/").status_code == 302 and parallel.get("/subjects/").status_code == 302
+    assert AuditEvent.objects.filter(action="login.totp", detail="throttled").exists()
+    assert recovery_code_use(user=supervisor, code=codes[0])  # the code was not spent by the refused attempts
+    cache.clear()

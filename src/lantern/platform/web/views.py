@@ -62,6 +62,27 @@ def _throttle_key(username: str) -> str:
     return "login-failures:" + hashlib.sha256(username.strip().lower().encode()).hexdigest()
 
 
+def _count_failure(username: str) -> None:
+    """One more failed attempt for ``username`` in the window: a wrong password or a wrong second-factor code
+    (else a known password would allow unlimited code guesses, 5 per sign-in)."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    key = _throttle_key(username)
+    cache.add(key, 0, timeout=settings.LANTERN_LOGIN_WINDOW_SECONDS)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=settings.LANTERN_LOGIN_WINDOW_SECONDS)
+
+
+def _throttled(username: str) -> bool:
+    from django.conf import settings
+    from django.core.cache import cache
+
+    return cache.get(_throttle_key(username), 0) >= settings.LANTERN_LOGIN_MAX_FAILURES
+
+
 class LoginView(auth_views.LoginView):
     """Sign-in, audited, throttled per username (``LANTERN_LOGIN_MAX_FAILURES`` in the window)."""
 
@@ -69,11 +90,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        from django.conf import settings
-        from django.core.cache import cache
-
-        key = _throttle_key(request.POST.get("username", ""))
-        if cache.get(key, 0) >= settings.LANTERN_LOGIN_MAX_FAILURES:
+        if _throttled(request.POST.get("username", "")):
             audit_record(actor=None, action="login", outcome=Outcome.DENIED, channel="web", detail="throttled")
             form = self.get_form()
             form.errors.clear()
@@ -98,15 +115,7 @@ class LoginView(auth_views.LoginView):
         return response
 
     def form_invalid(self, form):
-        from django.conf import settings
-        from django.core.cache import cache
-
-        key = _throttle_key(self.request.POST.get("username", ""))
-        cache.add(key, 0, timeout=settings.LANTERN_LOGIN_WINDOW_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=settings.LANTERN_LOGIN_WINDOW_SECONDS)
+        _count_failure(self.request.POST.get("username", ""))
         audit_record(actor=None, action="login", outcome=Outcome.DENIED, channel="web")
         return super().form_invalid(form)
 
@@ -164,6 +173,10 @@ def totp(request):
     error = ""
     if request.method == "POST":
         user = get_user_model().objects.filter(pk=pending["uid"], is_active=True).first()
+        if user is not None and _throttled(user.username):  # failures meanwhile, in this or another sign-in
+            request.session.pop(TOTP_PENDING, None)
+            audit_record(actor=user, action="login.totp", outcome=Outcome.DENIED, channel="web", detail="throttled")
+            return redirect("login")
         code, recovery = request.POST.get("code", "").strip(), request.POST.get("recovery_code", "").strip()
         ok = user is not None and (totp_verify(user=user, code=code) if code
                                    else recovery_code_use(user=user, code=recovery))
@@ -179,7 +192,9 @@ def totp(request):
         pending["tries"] += 1
         audit_record(actor=user, action="login.totp", outcome=Outcome.DENIED, channel="web",
                      detail="recovery_code" if recovery and not code else "")
-        if pending["tries"] >= 5:
+        if user is not None:
+            _count_failure(user.username)
+        if pending["tries"] >= 5 or (user is not None and _throttled(user.username)):
             request.session.pop(TOTP_PENDING, None)
             return redirect("login")
         request.session[TOTP_PENDING] = pending
@@ -199,6 +214,7 @@ def _enrolling_user(request):
     pending = request.session.get(TOTP_ENROL)
     if not pending or time.time() - pending["at"] > TOTP_ENROL_SECONDS:
         request.session.pop(TOTP_ENROL, None)
+        request.session.pop(TOTP_NEW_SECRET, None)
         return None, False
     return get_user_model().objects.filter(pk=pending["uid"], is_active=True).first(), True
 
