@@ -224,3 +224,18 @@ def test_other_agency_plan_page_like_missing(client, caseworker, other_caseworke
                       html)
 
     assert a.status_code == b.status_code == 404 and strip(a.content) == strip(b.content)
+
+
+def test_a_plan_item_with_a_provider_links_to_a_referral_prefilled(client, caseworker, risky_subject):
+    client.force_login(caseworker)
+    base = f"/subjects/{risky_subject.ref}/plan/items/"
+    client.post(base, {"intervention": "protection.emergency_shelter", "due_date": _due(3), "status": "planned",
+                       "provider": "ngo"})
+    client.post(base, {"intervention": "integration.language_course", "due_date": _due(3), "status": "planned"})
+    with_provider, without = PlanItem.objects.order_by("pk")
+    page = client.get(f"/subjects/{risky_subject.ref}/plan/").content.decode()
+    link = f"/subjects/{risky_subject.ref}/refer/?intervention=protection.emergency_shelter&amp;plan_item={with_provider.pk}"
+    assert link in page and f"plan_item={without.pk}" not in page  # only where another agency type provides it
+    form = client.get(link.replace("&amp;", "&"))
+    assert form.status_code == 200
+    assert form.context["form"].initial["plan_item"] == str(with_provider.pk)
