@@ -309,7 +309,8 @@ def test_cli_enable_prints_uri_and_working_recovery_codes(caseworker, _tmp_var):
     result = CliRunner().invoke(app, ["totp", "enable", caseworker.username])
     assert result.exit_code == 0, result.output
     codes = [line for line in result.stdout.splitlines() if re.fullmatch(r"[2-9A-Z]{4}(-[2-9A-Z]{4}){3}", line)]
-    assert len(codes) == 10 and "otpauth://totp/" in result.stdout
+    uri = [line for line in result.stdout.splitlines() if line.startswith("otpauth://totp/")]
+    assert len(codes) == 10 and len(uri) == 1 and uri[0].endswith("&issuer=Lantern")  # one line, not wrapped
     caseworker.refresh_from_db()
     assert caseworker.has_totp and recovery_code_use(user=caseworker, code=codes[0])
 

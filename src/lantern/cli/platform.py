@@ -206,7 +206,7 @@ def totp_enable(username: str = typer.Argument(..., help="The user to protect wi
         reset_request_context(ctx)
     err_console.print(f"{username} now signs in with a password and a 6-digit code. Add this to the authenticator "
                       "app (shown once):")
-    console.print(uri, markup=False, highlight=False)
+    console.print(uri, markup=False, highlight=False, soft_wrap=True)  # one line, whatever the terminal width
     err_console.print("Recovery codes (each signs in once instead of a code; shown once, give them to the user):")
     for code in codes:
         console.print(code, markup=False, highlight=False)
