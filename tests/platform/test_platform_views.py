@@ -108,9 +108,11 @@ def test_intake_wizard_end_to_end(logged_in, caseworker, std):
     r = logged_in.post("/intake/consent/", {"consent_given": "on", "purposes": ["assessment", "referral"],
                                             "given_by": "subject", "given_on": today.isoformat()})
     assert r.status_code == 422 and "scope" in r.context["form"].errors  # a referral needs its scope
-    r = logged_in.post("/intake/consent/", {"consent_given": "on", "purposes": ["assessment", "referral"],
-                                            "scope": "named_agency", "given_by": "subject",
-                                            "given_on": today.isoformat()})
+    named = {"consent_given": "on", "purposes": ["assessment", "referral"], "scope": "named_agency",
+             "given_by": "subject", "given_on": today.isoformat()}
+    r = logged_in.post("/intake/consent/", named)
+    assert r.status_code == 422 and "named_agency" in r.context["form"].errors  # which organisation?
+    r = logged_in.post("/intake/consent/", {**named, "named_agency": "police-b"})
     assert r.status_code == 302
     demo = {"interview_date": today.isoformat(), "sex": std.code_list("sex").active_ids()[0], "age": "31",
             "citizenship": "NP", "country_of_interview": "RO", "given_name": "Sita", "family_name": "Gurung",
@@ -138,8 +140,8 @@ def test_intake_wizard_end_to_end(logged_in, caseworker, std):
     assert done["Location"] == f"/subjects/{subject.ref}/"
     assert set(a.indicators.values()) <= {"no", "unknown"} and a.citizenship == "NP"
     assert subject.identity.given_name == "Sita" and subject.legs.count() == 2
-    assert sorted(subject.consents.values_list("purpose", "scope")) == [("assessment", "own_agency"),
-                                                                       ("referral", "named_agency")]
+    assert sorted(subject.consents.values_list("purpose", "scope", "agency__key")) == [
+        ("assessment", "own_agency", None), ("referral", "named_agency", "police-b")]  # a referral can rest on it
     assert logged_in.session.get("lantern_intake") is None
 
 

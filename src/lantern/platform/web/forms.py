@@ -51,13 +51,18 @@ class ConsentForm(ProblemsMixin, forms.Form):
         label=_("The person was informed and consents to this interview being recorded"), required=True)
     purposes = forms.MultipleChoiceField(label=_("Purposes agreed"), widget=forms.CheckboxSelectMultiple)
     scope = forms.ChoiceField(label=_("Scope of sharing (when a referral is agreed)"), required=False)
+    named_agency = forms.ChoiceField(label=_("The organisation the person named (scope: a named organisation)"),
+                                     required=False)
     given_by = forms.ChoiceField(label=_("Given by"))
     given_on = forms.DateField(label=_("Date"), widget=DateInput())
 
     def __init__(self, *args, **kwargs):
+        from lantern.platform.accounts.models import Agency
+
         super().__init__(*args, **kwargs)
         self.fields["purposes"].choices = _choices("consent_purpose", blank=False)
         self.fields["scope"].choices = _choices("consent_scope", blank=True)
+        self.fields["named_agency"].choices = [("", "—")] + list(Agency.objects.order_by("name").values_list("key", "name"))
         self.fields["given_by"].choices = _choices("consent_given_by", blank=True)
 
     def clean(self):
@@ -66,6 +71,10 @@ class ConsentForm(ProblemsMixin, forms.Form):
         validation.parse_date(data.get("given_on"), field="given_on", record=None, problems=problems)
         if "referral" in (data.get("purposes") or []) and not data.get("scope"):
             problems.append(Problem(str(_("Say with whom the record may be shared.")), field="scope"))
+        if data.get("scope") == "named_agency" and not data.get("named_agency"):
+            problems.append(Problem(str(_("Choose the organisation the person named.")), field="named_agency"))
+        elif data.get("scope") != "named_agency":
+            data["named_agency"] = ""  # only a named-organisation consent names one
         self.add_problems(problems)
         return data
 

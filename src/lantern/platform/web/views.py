@@ -628,7 +628,8 @@ def _draft_parts(draft):
     given = steps.get("consent", {})
     # the scope of sharing belongs to the referral purpose; every other purpose stays within the agency
     consent = [{"purpose": purpose, "scope": (given.get("scope") if purpose == "referral" else "") or "own_agency",
-                "given_by": given.get("given_by"), "given_on": given.get("given_on")}
+                "given_by": given.get("given_by"), "given_on": given.get("given_on"),
+                **({"agency": given["named_agency"]} if purpose == "referral" and given.get("named_agency") else {})}
                for purpose in given.get("purposes", [])]
     demo = steps.get("demographics", {})
     identity = {k: demo.get(k) for k in ("given_name", "family_name", "date_of_birth", "document_numbers", "phone")}
