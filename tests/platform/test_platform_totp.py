@@ -378,3 +378,9 @@ def test_wrong_codes_count_towards_the_sign_in_throttle(client, supervisor):
     assert AuditEvent.objects.filter(action="login.totp", detail="throttled").exists()
     assert recovery_code_use(user=supervisor, code=codes[0])  # the code was not spent by the refused attempts
     cache.clear()
+
+
+def test_every_signed_in_page_links_to_sign_in_security(client, caseworker):
+    client.force_login(caseworker)
+    page = client.get("/subjects/").content.decode()
+    assert 'href="/accounts/totp/enrol/">Sign-in security</a>' in page
