@@ -211,8 +211,9 @@ def referral_send(*, user, subject: Subject, to_agency: Agency | str, consent: C
 
 
 def _lock(referral: Referral) -> Referral:
-    return Referral.objects.select_for_update().select_related("subject", "from_agency", "to_agency", "consent",
-                                                               "grant").get(pk=referral.pk)
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer joins select_related makes
+    return Referral.objects.select_for_update(of=("self",)).select_related(
+        "subject", "from_agency", "to_agency", "consent", "grant").get(pk=referral.pk)
 
 
 def _state(referral: Referral, allowed: tuple[str, ...], verb: str) -> None:
@@ -334,7 +335,7 @@ def referrals_end_for_consent(*, user, consent: Consent) -> int:
     """Called by ``cases.services.consent_withdraw`` inside its transaction: every open referral resting on
     the consent is withdrawn and the access grant it created revoked. Returns how many."""
     n = 0
-    for referral in (Referral.objects.select_for_update().select_related("subject", "to_agency", "grant")
+    for referral in (Referral.objects.select_for_update(of=("self",)).select_related("subject", "to_agency", "grant")
                      .filter(consent=consent, status__in=OPEN_STATUSES)):
         _end(referral, user=user, status=Status.WITHDRAWN, reason="the consent was withdrawn")
         audit_record(actor=user, action="referral.withdraw", object_type="referral", object_ref=referral.ref,
