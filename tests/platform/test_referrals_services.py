@@ -320,3 +320,31 @@ def test_erasing_the_case_deletes_its_referrals(world):
     send(w, to="@labour", user=w["sup"], override_reason="urgent")
     case_services.subject_erase(user=w["sup"], subject=w["subject"], reason="erasure request")
     assert not Referral.objects.exists() and not AccessGrant.objects.filter(pk=r.grant_id).exists()
+
+
+@pytest.mark.parametrize("reason", ["Sita is in danger tonight", "her phone 0712 345 678 is off",
+                                    "passport PA998877 taken"])
+def test_an_override_reason_with_identifiers_is_refused(world, reason):
+    # the receiving agency reads the override reason before it may open the case, like the note
+    with pytest.raises(ValidationError) as exc:
+        send(world, user=world["sup"], override_reason=reason)
+    assert fields(exc) == {"override_reason"} and "identifiers" in next(iter(problems(exc)))[1]
+    assert not Referral.objects.exists()
+
+
+def test_a_withdrawal_reason_with_identifiers_is_refused(world):
+    # the receiving agency reads it, and after a withdrawal before acceptance it never had the case
+    w = world
+    r = send(w, consent=consent(w))
+    with pytest.raises(ValidationError) as exc:
+        services.referral_withdraw(user=w["cw"], referral=r, reason="Gurung moved to Cluj")
+    assert fields(exc) == {"reason"}
+    r.refresh_from_db()
+    assert r.status == Status.SENT
+
+
+@pytest.mark.parametrize("kw,field", [({"box": "inbx"}, "box"), ({"status": "acepted"}, "status")])
+def test_an_unknown_list_filter_is_refused_not_ignored(world, kw, field):
+    with pytest.raises(ValidationError) as exc:
+        selectors.referral_list_for_user(user=world["cw"], **kw)
+    assert fields(exc) == {field}

@@ -219,3 +219,15 @@ def test_list_page_queries_do_not_grow_with_the_referrals(client, w, make_subjec
     with CaptureQueriesContext(connection) as six:
         page = client.get("/referrals/").content.decode()
     assert page.count('href="/referrals/R-') == 6 and len(six) == len(one)
+
+
+def test_api_list_refuses_an_unknown_filter_and_the_page_ignores_it(client, w):
+    services.referral_send(user=w["cw"], subject=w["subject"], to_agency=w["police_agency"], consent=w["consent"])
+    cw = _auth(w["cw"])
+    r = client.get("/api/v1/referrals?status=acepted", **cw)
+    assert r.status_code == 422 and r.json()["problems"][0]["field"] == "status"
+    assert client.get("/api/v1/referrals?box=sent", **cw).status_code == 422
+    assert len(client.get("/api/v1/referrals?status=sent", **cw).json()) == 1
+    client.force_login(w["cw"])
+    page = client.get("/referrals/?status=nonsense&box=nonsense")
+    assert page.status_code == 200 and page.content.decode().count('href="/referrals/R-') == 1

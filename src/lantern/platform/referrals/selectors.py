@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from lantern.errors import Problem, ValidationError
 from lantern.platform.accounts.models import Agency
 from lantern.platform.audit.models import Outcome
 from lantern.platform.audit.services import audit_record
@@ -36,13 +37,21 @@ def require_referrals(user, *, action: str, object_ref: str = "") -> None:
 
 
 def referral_list_for_user(*, user, box: str = "all", status: str = "") -> QuerySet[Referral]:
-    """The referrals the user's agency received (``inbox``), sent (``outbox``) or both, newest first."""
+    """The referrals the user's agency received (``inbox``), sent (``outbox``) or both (``all``), newest first,
+    of one ``status`` (empty: any). An unknown box or status is refused (a typo must not answer everything)."""
     require_referrals(user, action="referral.list")
+    problems = []
+    if box not in BOXES:
+        problems.append(Problem(f"must be one of {', '.join(BOXES)}", field="box"))
+    if status and status not in Status.values:
+        problems.append(Problem(f"must be one of {', '.join(Status.values)} (or empty)", field="status"))
+    if problems:
+        raise ValidationError(problems)
     mine = {"inbox": Q(to_agency_id=user.agency_id), "outbox": Q(from_agency_id=user.agency_id)}
     where = mine.get(box, mine["inbox"] | mine["outbox"])
     qs = Referral.objects.filter(where).select_related("subject", "from_agency", "to_agency", "consent", "sent_by",
                                                       "grant")
-    if status in Status.values:
+    if status:
         qs = qs.filter(status=status)
     return qs.order_by("-sent_at", "-id")
 

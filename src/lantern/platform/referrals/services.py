@@ -78,14 +78,14 @@ def _text(value: Any, *, field: str, limit: int, required: str | None, problems:
     return text
 
 
-def note_problems(note: str, *, subject: Subject) -> list[Problem]:
+def note_problems(note: str, *, subject: Subject, field: str = "note") -> list[Problem]:
     """The note goes to the receiving agency before it may see the case: refuse what looks like an identifier
     (an e-mail, a long number, a date) and any of the subject's recorded identifiers (names, document numbers,
-    phone, date of birth)."""
+    phone, date of birth). Also applied to the other texts the other agency reads (``field`` names them)."""
     problems = []
     if _EMAIL.search(note) or _DIGITS.search(note) or _DATE.search(note):
         problems.append(Problem("must not contain identifiers (no e-mail, phone, document or personal number, "
-                                "date of birth)", field="note"))
+                                "date of birth)", field=field))
         return problems
     identity = getattr(subject, "identity", None)  # (None when no identity was recorded)
     if identity is not None:
@@ -96,7 +96,7 @@ def note_problems(note: str, *, subject: Subject) -> list[Problem]:
         others = [x.casefold() for x in (identity.document_numbers, identity.phone, identity.date_of_birth) if x]
         if tokens & words or any(x and x in low for x in others):
             problems.append(Problem("must not contain identifiers: it names the person or their documents",
-                                    field="note"))
+                                    field=field))
     return problems
 
 
@@ -165,6 +165,8 @@ def referral_send(*, user, subject: Subject, to_agency: Agency | str, consent: C
             if why:
                 problems.append(Problem(f"this consent {why}", field="consent"))
     reason = _text(override_reason, field="override_reason", limit=REASON_MAX, required=None, problems=problems)
+    if reason and len(reason) <= REASON_MAX:  # the receiving agency reads it before it may open the case
+        problems += note_problems(reason, subject=subject, field="override_reason")
     if found is not None and reason:
         problems.append(Problem("leave it empty when a consent covers the referral", field="override_reason"))
     if consent in (None, ""):
@@ -305,6 +307,8 @@ def referral_withdraw(*, user, referral: Referral, reason: str = "") -> Referral
     _state(referral, OPEN_STATUSES, "withdrawn")
     problems: list[Problem] = []
     text = _text(reason, field="reason", limit=REASON_MAX, required=None, problems=problems)
+    if text and len(text) <= REASON_MAX:  # the receiving agency reads it, maybe without ever having had the case
+        problems += note_problems(text, subject=referral.subject, field="reason")
     if problems:
         raise ValidationError(problems)
     _end(referral, user=user, status=Status.WITHDRAWN, reason=text, ended_by=user)

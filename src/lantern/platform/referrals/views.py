@@ -59,6 +59,7 @@ def referral_list(request):
     box = request.GET.get("box", "all")
     box = box if box in selectors.BOXES else "all"
     status = request.GET.get("status", "")
+    status = status if status in Status.values else ""  # the page's select offers only these
     referrals = list(selectors.referral_list_for_user(user=request.user, box=box, status=status)[:200])
     rows = [(r, selectors.referral_view(r, user=request.user)) for r in referrals]
     return render(request, "referrals/referral_list.html", {
