@@ -165,6 +165,20 @@ def _referral_fields(w, side) -> dict:
             "note": "needs an inspection of the workplace"}
 
 
+# -- accounts app: a new user of the given side's agency (optionally with a second factor), so the actions on
+# it (role change, deactivation, ...) never touch the matrix's own users
+def _member(w, side, *, totp=False) -> int:
+    from lantern.platform.accounts.models import User
+    from lantern.platform.accounts.services import totp_enable
+
+    w.members = getattr(w, "members", 0) + 1
+    user = User.objects.create_user(username=f"member-{side}-{w.members}", role=Role.CASEWORKER,
+                                    agency=w.agencies[0 if side == "own" else 1])
+    if totp:
+        totp_enable(user=user)
+    return user.pk
+
+
 S = "/subjects/{}"
 MATRIX: dict[tuple[str, str], Case] = {
     ("healthz", "healthz"): Case("GET", lambda w, s: "/healthz", None, 200, public=True),
@@ -370,6 +384,24 @@ MATRIX: dict[tuple[str, str], Case] = {
         "POST", lambda w, s: f"/api/v1/referrals/{_referral(w, s, incoming=True, accepted=True)}/close",
         "referral.receive", 200, scoped=True, api=True, data=_json({})),
     # -- end of referrals app --
+    # -- accounts app (agency administrators manage their users; everyone changes their password) --
+    ("accounts/password/", "password-change"): Case("GET", lambda w, s: "/accounts/password/", None, 200),
+    ("agency/users/new/", "agency-user-create"): Case("GET", lambda w, s: "/agency/users/new/", "agency.admin", 200),
+    ("agency/users/<int:user_id>/", "agency-user-detail"): Case(
+        "GET", lambda w, s: f"/agency/users/{_member(w, s)}/", "agency.admin", 200, scoped=True),
+    ("agency/users/<int:user_id>/role/", "agency-user-role"): Case(
+        "POST", lambda w, s: f"/agency/users/{_member(w, s)}/role/", "agency.admin", 302, scoped=True,
+        data=lambda w, s: {"role": Role.SUPERVISOR}),
+    ("agency/users/<int:user_id>/deactivate/", "agency-user-deactivate"): Case(
+        "POST", lambda w, s: f"/agency/users/{_member(w, s)}/deactivate/", "agency.admin", 302, scoped=True),
+    ("agency/users/<int:user_id>/reactivate/", "agency-user-reactivate"): Case(
+        "POST", lambda w, s: f"/agency/users/{_member(w, s)}/reactivate/", "agency.admin", 302, scoped=True),
+    ("agency/users/<int:user_id>/password-reset/", "agency-user-password-reset"): Case(  # shows the password: 200
+        "POST", lambda w, s: f"/agency/users/{_member(w, s)}/password-reset/", "agency.admin", 200, scoped=True),
+    ("agency/users/<int:user_id>/totp-reset/", "agency-user-totp-reset"): Case(
+        "POST", lambda w, s: f"/agency/users/{_member(w, s, totp=True)}/totp-reset/", "agency.admin", 302,
+        scoped=True),
+    # -- end of accounts app --
 }
 
 

@@ -35,9 +35,18 @@ class User(AbstractUser):
     # second factor (RFC 6238 TOTP): the shared secret, encrypted; the last time step accepted (single use)
     totp_secret = EncryptedTextField(blank=True, default="")
     totp_last_step = models.BigIntegerField(null=True, blank=True)
+    # a one-time password given by an agency administrator: the user must choose their own at the first
+    # sign-in (accounts.middleware), and the one-time password stops working at ``password_expires_at``
+    must_change_password = models.BooleanField(default=False)
+    password_expires_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.username
+
+    def check_password(self, raw_password) -> bool:
+        # an expired one-time password answers like a wrong one (the hash is still checked: same work)
+        ok = super().check_password(raw_password)
+        return ok and (self.password_expires_at is None or self.password_expires_at > timezone.now())
 
     @property
     def has_totp(self) -> bool:

@@ -9,7 +9,9 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from lantern.errors import Problem, ValidationError
 from lantern.platform import vocab
@@ -41,20 +43,259 @@ def agency_create(*, key: str, name: str, type: str, country: str, region: str =
     return agency
 
 
-@transaction.atomic
-def user_create(*, username: str, password: str | None, agency: Agency, role: str, actor=None, **extra) -> User:
-    if role not in Role.values:
-        raise ValidationError(f"{role!r} is not a role ({', '.join(Role.values)})", field="role")
-    if User.objects.filter(username=username).exists():
-        raise ValidationError(f"the user {username!r} exists", field="username")
-    user = User(username=username, agency=agency, role=role, **extra)
-    if password:
-        user.set_password(password)
+ONE_TIME_PASSWORD_DAYS = 3  # a one-time password given by an administrator stops working after this
+
+
+def username_check(username: str) -> list[Problem]:
+    """Django's rule for usernames (letters, digits and @ . + - _; at most 150), unique in any case."""
+    from django.contrib.auth.validators import UnicodeUsernameValidator
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    problems = []
+    if not username or len(username) > 150:
+        problems.append(Problem(gettext("A username has 1 to 150 characters."), field="username"))
     else:
-        user.set_unusable_password()
-    user.save()
-    audit_record(actor=actor, action="user.create", object_type="user", object_ref=username, detail=f"role={role}")
+        try:
+            UnicodeUsernameValidator()(username)
+        except DjangoValidationError:
+            problems.append(Problem(gettext("A username holds only letters, digits and @ . + - _"), field="username"))
+    if not problems and User.objects.filter(username__iexact=username).exists():
+        problems.append(Problem(gettext("The user %(name)s exists.") % {"name": username}, field="username"))
+    return problems
+
+
+def password_check(password: str, *, user: User | None = None, field: str = "password") -> list[Problem]:
+    """The password policy (Django's validators, settings.AUTH_PASSWORD_VALIDATORS)."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        return [Problem(m, field=field) for m in exc.messages]
+    return []
+
+
+def one_time_password_new() -> str:
+    """80 random bits as XXXX-XXXX-XXXX-XXXX, without look-alike symbols (read out or written down)."""
+    code = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(_RECOVERY_LENGTH))
+    return "-".join(code[i:i + 4] for i in range(0, _RECOVERY_LENGTH, 4))
+
+
+def _set_one_time_password(user: User, password: str) -> None:
+    user.set_password(password)
+    user.must_change_password = True
+    user.password_expires_at = timezone.now() + dt.timedelta(days=ONE_TIME_PASSWORD_DAYS)
+
+
+def user_create(*, username: str, password: str | None, agency: Agency, role: str, actor=None,
+                one_time: bool = False, **extra) -> User:
+    """Create a user of ``agency``. From the command line (``actor`` None, an operator) any agency; an agency
+    administrator (``actor``) only in their own agency. With ``one_time`` the password is a one-time password
+    (:func:`one_time_password_new`): it expires after ``ONE_TIME_PASSWORD_DAYS`` and the user must choose
+    their own at the first sign-in."""
+    action = "user.create"
+    if actor is not None:
+        _require_admin(actor, action=action)
+        if agency.pk != actor.agency_id:
+            raise Http404("No such agency")
+    problems = username_check(username)
+    if role not in Role.values:
+        problems.append(Problem(f"{role!r} is not a role ({', '.join(Role.values)})", field="role"))
+    if password:
+        problems += password_check(password, user=User(username=username))
+    if problems:
+        if actor is not None:
+            audit_record(actor=actor, action=action, object_type="user", outcome=Outcome.INVALID,
+                         detail="fields=" + ",".join(sorted({p.field for p in problems})))
+        raise ValidationError(problems)
+    with transaction.atomic():
+        user = User(username=username, agency=agency, role=role, **extra)
+        if password and one_time:
+            _set_one_time_password(user, password)
+        elif password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+        audit_record(actor=actor, action=action, object_type="user", object_ref=username,
+                     detail=f"role={role}" + (" one_time_password" if one_time else ""))
     return user
+
+
+# -- an agency administrator manages the agency's users ----------------------------------------------------
+# Every function: the actor needs ``agency.admin`` (403, audited), the user must be of the actor's agency
+# (404, like a missing user), refusals are audited outside the refused transaction, details carry no secret.
+
+
+def _require_admin(actor, *, action: str, user: User | None = None) -> None:
+    from lantern.platform.cases.selectors import require
+
+    require(actor, "agency.admin", action=action, object_type="user", object_ref=getattr(user, "username", ""))
+    if user is not None and user.agency_id != actor.agency_id:
+        raise Http404("No such user")
+
+
+def _refuse(actor, *, action: str, user: User, reason: str, field: str = "") -> ValidationError:
+    audit_record(actor=actor, action=action, object_type="user", object_ref=user.username,
+                 outcome=Outcome.DENIED, detail=field or "rule")
+    return ValidationError(reason, field=field or None)
+
+
+def _not_self(actor, user: User, action: str) -> None:
+    if user.pk == actor.pk:
+        raise _refuse(actor, action=action, user=user, field="user",
+                      reason=gettext("You cannot do this to your own account: ask another administrator of your agency."))
+
+
+def _last_admin(agency_id: int, *, without: User) -> bool:
+    """Whether ``without`` is the agency's last active administrator. Locks the agency row first, so two
+    administrators demoting each other at once cannot both succeed (the second waits, then sees one left)."""
+    Agency.objects.select_for_update().filter(pk=agency_id).first()
+    others = (User.objects.filter(agency_id=agency_id, role=Role.AGENCY_ADMIN, is_active=True)
+              .exclude(pk=without.pk).exists())
+    return without.role == Role.AGENCY_ADMIN and without.is_active and not others
+
+
+_LAST_ADMIN = gettext_lazy("An agency must keep at least one active administrator: make another user administrator "
+                           "first.")
+
+
+def user_sessions_end(user: User) -> int:
+    """End every session of ``user`` (signed in, or half-way through the second sign-in step). Returns how
+    many. Sessions live in the database (Django's db or cached_db engine)."""
+    from importlib import import_module
+
+    from django.contrib.sessions.models import Session
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    uid = str(user.pk)
+    ended = 0
+    for row in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        data = row.get_decoded()
+        # the two half-way sign-in states of web.views (password right, second factor or enrolment to come)
+        pending = [data.get(k, {}).get("uid") for k in ("lantern_totp_pending", "lantern_totp_enrol")]
+        if data.get("_auth_user_id") == uid or user.pk in pending:
+            store(session_key=row.session_key).delete()
+            ended += 1
+    return ended
+
+
+def _tokens_revoke_all(user: User) -> int:
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def user_role_change(*, actor, user: User, role: str) -> User:
+    action = "user.role_change"
+    _require_admin(actor, action=action, user=user)
+    if role not in Role.values:
+        audit_record(actor=actor, action=action, object_type="user", object_ref=user.username,
+                     outcome=Outcome.INVALID, detail="role")
+        raise ValidationError(f"{role!r} is not a role ({', '.join(Role.values)})", field="role")
+    try:
+        with transaction.atomic():
+            if role != Role.AGENCY_ADMIN and _last_admin(actor.agency_id, without=user):
+                raise ValidationError(str(_LAST_ADMIN), field="role")
+            before = User.objects.select_for_update().get(pk=user.pk).role
+            User.objects.filter(pk=user.pk).update(role=role)
+            audit_record(actor=actor, action=action, object_type="user", object_ref=user.username,
+                         detail=f"role={before}->{role}")
+    except ValidationError:
+        audit_record(actor=actor, action=action, object_type="user", object_ref=user.username,
+                     outcome=Outcome.DENIED, detail="last_admin")
+        raise
+    user.role = role
+    return user
+
+
+def user_deactivate(*, actor, user: User) -> dict[str, int]:
+    """Deactivate: no sign-in, no API; the user's sessions end and their active API tokens are revoked.
+    Returns the numbers of sessions ended and tokens revoked."""
+    action = "user.deactivate"
+    _require_admin(actor, action=action, user=user)
+    _not_self(actor, user, action)
+    try:
+        with transaction.atomic():
+            if _last_admin(actor.agency_id, without=user):
+                raise ValidationError(str(_LAST_ADMIN), field="user")
+            User.objects.filter(pk=user.pk).update(is_active=False)
+            tokens = _tokens_revoke_all(user)
+            sessions = user_sessions_end(user)
+            audit_record(actor=actor, action=action, object_type="user", object_ref=user.username,
+                         detail=f"sessions={sessions} tokens={tokens}")
+    except ValidationError:
+        audit_record(actor=actor, action=action, object_type="user", object_ref=user.username,
+                     outcome=Outcome.DENIED, detail="last_admin")
+        raise
+    user.is_active = False
+    return {"sessions": sessions, "tokens": tokens}
+
+
+@transaction.atomic
+def _reactivate(actor, user: User) -> None:
+    User.objects.filter(pk=user.pk).update(is_active=True)
+    audit_record(actor=actor, action="user.reactivate", object_type="user", object_ref=user.username)
+
+
+def user_reactivate(*, actor, user: User) -> User:
+    """Let a deactivated user sign in again (their revoked tokens stay revoked)."""
+    _require_admin(actor, action="user.reactivate", user=user)
+    _reactivate(actor, user)
+    user.is_active = True
+    return user
+
+
+def user_password_reset(*, actor, user: User) -> str:
+    """A new one-time password for ``user`` (forgotten password): the old one stops working, their sessions
+    end, and they choose their own password at the next sign-in. Returns the one-time password, to show once.
+    API tokens are not touched (deactivate the user to stop those)."""
+    action = "user.password_reset"
+    _require_admin(actor, action=action, user=user)
+    _not_self(actor, user, action)
+    password = one_time_password_new()
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        _set_one_time_password(locked, password)
+        locked.save(update_fields=["password", "must_change_password", "password_expires_at"])
+        sessions = user_sessions_end(locked)
+        audit_record(actor=actor, action=action, object_type="user", object_ref=user.username,
+                     detail=f"sessions={sessions}")
+    user.password, user.must_change_password = locked.password, True
+    user.password_expires_at = locked.password_expires_at
+    return password
+
+
+def user_totp_reset(*, actor, user: User) -> int:
+    """The web counterpart of ``lantern totp reset``: remove the user's second factor and recovery codes (lost
+    phone) and end their sessions; a user whose role requires a factor enrols again at the next sign-in. Not
+    on one's own account (a stolen session must not be able to swap the factor). Returns the number of unused
+    recovery codes removed."""
+    action = "totp.reset"
+    _require_admin(actor, action=action, user=user)
+    _not_self(actor, user, action)
+    if not user.has_totp:
+        raise _refuse(actor, action=action, user=user, field="user", reason=gettext("%(name)s has no second factor.") % {"name": user.username})
+    with transaction.atomic():
+        removed = totp_reset(user=user, actor=actor, note=f" sessions={user_sessions_end(user)}")
+    return removed
+
+
+def user_password_change(*, user: User, password: str) -> None:
+    """The user sets their own password (the current one checked by the caller's form): validated against the
+    policy, not the same as the current one; clears a one-time password's obligation and expiry."""
+    problems = password_check(password, user=user, field="new_password1")
+    if not problems and user.check_password(password):
+        problems.append(Problem(gettext("Choose a password different from the current one."), field="new_password1"))
+    if problems:
+        audit_record(actor=user, action="user.password_change", object_type="user", object_ref=user.username,
+                     outcome=Outcome.INVALID, detail="new_password1")
+        raise ValidationError(problems)
+    with transaction.atomic():
+        user.set_password(password)
+        user.must_change_password = False
+        user.password_expires_at = None
+        user.save(update_fields=["password", "must_change_password", "password_expires_at"])
+        audit_record(actor=user, action="user.password_change", object_type="user", object_ref=user.username)
 
 
 def _digest(token: str) -> str:
@@ -220,7 +461,7 @@ def totp_verify(*, user: User, code: str) -> bool:
 
 
 @transaction.atomic
-def totp_reset(*, user: User, actor=None) -> int:
+def totp_reset(*, user: User, actor=None, note: str = "") -> int:
     """Remove ``user``'s second factor and recovery codes (operator, lost device). Returns how many unused
     recovery codes were removed. A user whose role requires a factor must enrol again at the next sign-in."""
     removed = user.recovery_codes.filter(used_at__isnull=True).count()
@@ -229,7 +470,7 @@ def totp_reset(*, user: User, actor=None) -> int:
     user.totp_last_step = None
     user.save(update_fields=["totp_secret", "totp_last_step"])
     audit_record(actor=actor, action="totp.reset", object_type="user", object_ref=user.username,
-                 detail=f"unused_recovery_codes={removed}")
+                 detail=f"unused_recovery_codes={removed}{note}")
     return removed
 
 
