@@ -206,6 +206,13 @@ MATRIX: dict[tuple[str, str], Case] = {
         "GET", lambda w, s: "/api/v1/assessments/export.csv", "assessment.analyse", 200, api=True),
     ("api/v1/assessments/<ref>", "assessment_detail"): Case(
         "GET", lambda w, s: f"/api/v1/assessments/{w.assessment(s)}", "case.read", 200, scoped=True, api=True),
+    # a correction of a fresh interview each time (a second identical correction would change nothing: 422)
+    ("api/v1/assessments/<ref>", "assessment_correct"): Case(
+        "PATCH", lambda w, s: f"/api/v1/assessments/{w.new_subject(s).assessments.get().ref}", "case.write", 200,
+        scoped=True, api=True, data=_json({"changes": {"age": 30}, "reason": "typed 29 for 30"})),
+    ("api/v1/assessments/<ref>/revisions", "assessment_revisions"): Case(
+        "GET", lambda w, s: f"/api/v1/assessments/{w.assessment(s)}/revisions", "case.read", 200, scoped=True,
+        api=True),
     ("api/v1/subjects/<ref>/journey", "journey_get"): Case(
         "GET", lambda w, s: f"/api/v1/subjects/{w.ref(s)}/journey", "case.read", 200, scoped=True, api=True),
     ("api/v1/subjects/<ref>/journey", "journey_put"): Case(
@@ -252,6 +259,8 @@ MATRIX: dict[tuple[str, str], Case] = {
         scoped=True),
     ("assessments/<str:ref>/", "assessment-detail"): Case(
         "GET", lambda w, s: f"/assessments/{w.assessment(s)}/", "case.read", 200, scoped=True),
+    ("assessments/<str:ref>/correct/", "assessment-correct"): Case(
+        "GET", lambda w, s: f"/assessments/{w.assessment(s)}/correct/", "case.write", 200, scoped=True),
     ("intake/", "intake-start"): Case("GET", lambda w, s: f"/intake/?subject={w.ref(s)}", "case.write", 302,
                                       scoped=True),
     ("intake/<str:step>/", "intake-step"): Case("GET", lambda w, s: "/intake/consent/", "case.write", 302),

@@ -72,6 +72,8 @@ class AssessmentOut(Schema):
     created_at: dt.datetime
     answers: dict[str, Any]  # the flat format: core columns, then 1 / 0 / null per indicator and factor
     notes: str = ""
+    revision: int = 1  # 1 as first saved, +1 per correction
+    corrected_at: dt.datetime | None = None
 
 
 class SubjectOut(Schema):

@@ -7,6 +7,7 @@ unreadable upload) with the list of problems (record, field, reason).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
@@ -184,7 +185,7 @@ def _assessment_out(a) -> dict:
     row = assessment_flat_row(a)
     return {"ref": a.ref, "subject_ref": a.subject.ref, "agency": a.agency.key, "standard_version": a.standard_version,
             "interview_date": a.interview_date, "source": a.source, "created_at": a.created_at, "answers": row,
-            "notes": a.notes}
+            "notes": a.notes, "revision": a.revision, "corrected_at": a.corrected_at}
 
 
 @api.get("/assessments/export.csv", response={200: None, **_ERRORS}, tags=["assessments"])
@@ -217,6 +218,45 @@ def assessments_export(request):
 @api.get("/assessments/{ref}", response={200: AssessmentOut, **_ERRORS}, tags=["assessments"])
 def assessment_detail(request, ref: str):
     return _assessment_out(selectors.assessment_get_for_user(user=request.user, ref=ref))
+
+
+class CorrectionIn(Schema):
+    changes: dict[str, Any]
+    reason: str = ""
+    revision: int | None = None  # the revision you corrected; refused (422) if someone corrected it meanwhile
+
+
+class RevisionOut(Schema):
+    number: int
+    created_at: dt.datetime
+    created_by: str
+    reason: str
+    changed_fields: list[str]
+    previous: dict[str, Any] | None = None  # old values: only for the agency that recorded the interview
+    new: dict[str, Any] | None = None
+
+
+@api.patch("/assessments/{ref}", response={200: AssessmentOut, **_ERRORS}, tags=["assessments"])
+def assessment_correct(request, ref: str, payload: CorrectionIn):
+    """Correct a saved interview (caseworkers and supervisors of the agency that recorded it). `changes` holds
+    flat-format keys with their new values (core columns, indicator and factor ids, `notes`); `reason` is
+    required. The corrected record is validated like an intake against its own standard version; any problem →
+    422 with every problem and nothing changed. The replaced values are kept as a revision
+    (`GET /assessments/{ref}/revisions`)."""
+    assessment = selectors.assessment_get_for_user(user=request.user, ref=ref)
+    corrected = services.assessment_correct(user=request.user, assessment=assessment, changes=payload.changes,
+                                            reason=payload.reason, expected_revision=payload.revision)
+    corrected.subject, corrected.agency = assessment.subject, assessment.agency
+    return _assessment_out(corrected)
+
+
+@api.get("/assessments/{ref}/revisions", response={200: list[RevisionOut], **_ERRORS}, tags=["assessments"])
+def assessment_revisions(request, ref: str):
+    """The corrections of an interview, newest first: who, when, why, which fields. The old and new values
+    (`previous`, `new`) only for the agency that recorded it; `null` for an agency it is shared with."""
+    assessment = selectors.assessment_get_for_user(user=request.user, ref=ref)
+    items, _shown = selectors.assessment_history_for_user(user=request.user, assessment=assessment)
+    return items
 
 
 @api.get("/subjects/{ref}/journey", response={200: list[LegOut], **_ERRORS}, tags=["journeys"])

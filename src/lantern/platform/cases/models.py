@@ -91,6 +91,10 @@ class Assessment(models.Model):
     external_id = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # 1 as first saved; each correction (services.assessment_correct) adds one and leaves an
+    # AssessmentRevision with the values it replaced. The fields above always hold the current values.
+    revision = models.PositiveIntegerField(default=1)
+    corrected_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-interview_date", "-id"]
@@ -101,6 +105,36 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return self.ref
+
+
+class AssessmentRevision(models.Model):
+    """One correction of a saved assessment: which fields it changed, the values they had before, who made it,
+    when and why. Nothing is overwritten silently: the assessment holds the current values, and walking its
+    revisions back from the newest rebuilds every earlier version.
+
+    ``previous`` holds the replaced values in the flat format (1 / 0 / null for answers, ISO dates, codes; null
+    for empty), except the notes: free text may name people, so the replaced notes are encrypted like the
+    assessment's own (``previous_notes``), and so is the reason.
+    """
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="revisions")
+    # the assessment's revision number after this correction: 2 for the first correction, then 3, …
+    number = models.PositiveIntegerField()
+    changed_fields = models.JSONField(default=list)  # flat-format names, in the format's order
+    previous = models.JSONField(default=dict)  # {name: value before} for the changed fields but notes
+    previous_notes = EncryptedTextField(blank=True)  # the notes before, when the correction changed them
+    reason = EncryptedTextField(_("reason"))
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["assessment", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "number"], name="unique_assessment_revision"),
+        ]
+
+    def __str__(self) -> str:  # never a value
+        return f"revision {self.number} of {self.assessment_id}"
 
 
 class Consent(models.Model):

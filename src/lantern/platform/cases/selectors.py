@@ -14,7 +14,13 @@ from django.utils import timezone
 from lantern.platform import crypto
 from lantern.platform.audit.models import Outcome
 from lantern.platform.audit.services import audit_record
-from lantern.platform.cases.models import AccessGrant, Assessment, JourneyLeg, Subject
+from lantern.platform.cases.models import (
+    AccessGrant,
+    Assessment,
+    AssessmentRevision,
+    JourneyLeg,
+    Subject,
+)
 from lantern.platform.roles import has_capability
 
 _REF = re.compile(r"^[SA]-[0-9A-Z]{6,16}$")
@@ -117,6 +123,37 @@ def assessment_get_for_user(*, user, ref: str) -> Assessment:
         raise Http404("No such assessment")
     audit_record(actor=user, action="assessment.read", object_type="assessment", object_ref=assessment.ref)
     return assessment
+
+
+def assessment_history_for_user(*, user, assessment: Assessment) -> tuple[list[dict], bool]:
+    """The corrections of an assessment the user can already see, newest first, and whether the old values are
+    shown: only to users who may read case files (``case.read``) in the agency that recorded it — another agency
+    holding a grant sees who changed which fields, when and why, not what the values were.
+
+    Each item: ``number``, ``created_at``, ``created_by`` (username), ``reason``, ``changed_fields``, and when the
+    values are shown ``previous`` and ``new`` ({field: value}, flat format). ``new`` is rebuilt by walking back
+    from the current values. Audited (the number of revisions, and whether values were shown).
+    """
+    from lantern.platform.cases.services import assessment_values
+
+    require(user, "case.read", action="assessment.history", object_type="assessment", object_ref=assessment.ref)
+    show_values = has_capability(user, "case.read") and assessment.agency_id == user.agency_id
+    revisions = list(AssessmentRevision.objects.filter(assessment=assessment).select_related("created_by")
+                     .order_by("-number"))
+    state = assessment_values(assessment) if show_values and revisions else {}
+    items = []
+    for rev in revisions:  # newest first: the values after a revision are the state before the next one
+        item = {"number": rev.number, "created_at": rev.created_at, "created_by": rev.created_by.username,
+                "reason": rev.reason, "changed_fields": list(rev.changed_fields)}
+        if show_values:
+            old = {**rev.previous, **({"notes": rev.previous_notes} if "notes" in rev.changed_fields else {})}
+            item["new"] = {name: state.get(name) for name in rev.changed_fields}
+            item["previous"] = {name: old.get(name) for name in rev.changed_fields}
+            state.update(item["previous"])
+        items.append(item)
+    audit_record(actor=user, action="assessment.history", object_type="assessment", object_ref=assessment.ref,
+                 detail=f"revisions={len(items)} values={'shown' if show_values else 'hidden'}")
+    return items, show_values
 
 
 def journey_for_subject(*, user, subject: Subject) -> list[JourneyLeg]:

@@ -20,6 +20,7 @@ from lantern.platform.cases import validation
 from lantern.platform.cases.models import (
     AccessGrant,
     Assessment,
+    AssessmentRevision,
     Consent,
     JourneyLeg,
     Subject,
@@ -312,6 +313,191 @@ def intake_submit(*, user, consent: Sequence[Mapping[str, Any]], identity: Mappi
         journey_replace(user=user, subject=subject, legs=[
             {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in leg.items()} for leg in cleaned_legs])
     return result
+
+
+# -- correcting a saved assessment ---------------------------------------------------------------------------
+# A correction never overwrites silently: the values it replaces go into an AssessmentRevision (notes and the
+# reason encrypted), the assessment keeps the current values and counts its revisions. The merged record is
+# validated exactly like an intake against the standard version the interview was captured under.
+
+#: flat-format keys that name the record rather than describe the interview: never corrected
+FIXED_KEYS = ("assessment_id", "subject_ref", "agency")
+REASON_MAX = 500
+
+
+def assessment_values(assessment: Assessment) -> dict[str, Any]:
+    """The assessment's current values in the flat format (as ``cases.export``: 1 / 0 / null for answers, ISO
+    date, codes, null for empty) plus ``notes``, keyed in the format's order. No subject, agency or id."""
+    std = vocab.standard_for(assessment.standard_version)
+    answers = {**assessment.indicators, **assessment.factors}
+    out: dict[str, Any] = {}
+    for col in std.assessment_columns():
+        name = col.name
+        if name in FIXED_KEYS or name == "standard_version":
+            continue
+        if col.kind in ("indicator", "factor"):
+            out[name] = validation.flag_to_int(answers.get(name, validation.UNKNOWN))
+        elif name == "interview_date":
+            out[name] = assessment.interview_date.isoformat() if assessment.interview_date else None
+        elif col.dtype == "flag":
+            out[name] = validation.flag_to_int(getattr(assessment, name))
+        else:
+            value = getattr(assessment, name, None)
+            out[name] = None if value in ("", None) else value
+    out["notes"] = assessment.notes or ""
+    return out
+
+
+def _values_of_cleaned(cleaned: Mapping[str, Any], names) -> dict[str, Any]:
+    """``clean_assessment``'s output in the representation of :func:`assessment_values`."""
+    answers = {**cleaned["indicators"], **cleaned["factors"]}
+    out: dict[str, Any] = {}
+    for name in names:
+        if name in answers:
+            out[name] = validation.flag_to_int(answers[name])
+        elif name == "notes":
+            out[name] = cleaned.get("notes") or ""
+        elif name in FLAG_FIELDS:
+            out[name] = validation.flag_to_int(cleaned.get(name) or validation.UNKNOWN)
+        else:
+            value = cleaned.get(name)
+            out[name] = value.isoformat() if isinstance(value, dt.date) else (None if value in ("", None) else value)
+    return out
+
+
+def _conditional_questions(std) -> dict[str, dict]:
+    """Indicator and factor questions the questionnaire asks only under a condition: {id: condition}."""
+    return {q.id: q.relevant for section in std.form() for q in section.questions
+            if q.relevant and q.kind in ("indicator", "factor")}
+
+
+def _check_relevance(std, before: dict[str, Any], after: dict[str, Any], changes: Mapping[str, Any],
+                     problems: list[Problem]) -> list[str]:
+    """The questionnaire's rules across a correction. A question the corrected answers now ask (e.g. the
+    sexual-exploitation items after the suspected form becomes sexual exploitation) must be answered in the
+    correction, as at intake; a question they no longer ask is stored as unknown again (returned, to clear);
+    a question not asked may not be given an answer other than unknown."""
+    from lantern.standard.questionnaire import evaluate
+
+    cleared = []
+    for qid, condition in _conditional_questions(std).items():
+        was, now = evaluate(condition, before), evaluate(condition, after)
+        if qid in changes:
+            if not now and after.get(qid) is not None and after.get(qid) != before.get(qid):
+                problems.append(Problem("is not asked for these answers (see the questionnaire's condition): "
+                                        "leave it unknown", field=qid))
+        elif now and not was:
+            problems.append(Problem("is asked now that the answers changed: answer yes, no or unknown", field=qid))
+        elif was and not now and after.get(qid) is not None:
+            cleared.append(qid)
+    return cleared
+
+
+def assessment_correct(*, user, assessment: Assessment, changes: Mapping[str, Any], reason: str,
+                       expected_revision: int | None = None) -> Assessment:
+    """Correct a saved assessment: ``changes`` are flat-format keys (core columns, indicator and factor ids,
+    ``notes``) with their new values; ``reason`` (required) says what was wrong.
+
+    Only the agency that recorded the assessment may correct it (another agency's answers 404 like a missing
+    one). The merged record is validated like an intake against the assessment's own standard version (which a
+    correction keeps); every problem is reported at once and nothing is written. ``expected_revision``, when
+    given, refuses a correction of a record someone else corrected meanwhile. Audited with the changed field
+    names, never their values; a refused correction is audited too (``invalid``, the problems' field names).
+    """
+    from django.http import Http404
+
+    from lantern.platform.audit.models import Outcome
+
+    require(user, "case.write", action="assessment.correct", object_type="assessment", object_ref=assessment.ref)
+    if assessment.agency_id != user.agency_id:
+        audit_record(actor=user, action="assessment.correct", object_type="assessment", object_ref=assessment.ref,
+                     outcome=Outcome.NOT_FOUND)
+        raise Http404("No such assessment")
+    try:
+        with transaction.atomic():
+            return _correct(user=user, pk=assessment.pk, changes=changes, reason=reason,
+                            expected_revision=expected_revision)
+    except ValidationError as exc:
+        fields = sorted({p.field for p in exc.problems if p.field})
+        audit_record(actor=user, action="assessment.correct", object_type="assessment", object_ref=assessment.ref,
+                     outcome=Outcome.INVALID, detail=_names_detail(f"problems={len(exc.problems)}", fields))
+        raise
+
+
+def _names_detail(prefix: str, names: Sequence[str]) -> str:
+    """``prefix fields=a,b,…`` within the audit row's 300 characters (names only, never values)."""
+    detail = f"{prefix} fields=" + ",".join(names)
+    return detail if len(detail) <= 300 else detail[:297] + "..."
+
+
+def _correct(*, user, pk: int, changes: Mapping[str, Any], reason: str, expected_revision: int | None) -> Assessment:
+    a = Assessment.objects.select_for_update().get(pk=pk)  # one correction at a time per assessment
+    std = vocab.standard_for(a.standard_version)
+    problems: list[Problem] = []
+    reason = str(reason or "").strip()
+    if not reason:
+        problems.append(Problem("is required: say what was wrong and how you know (e.g. the interpreter "
+                                "misheard the date)", field="reason"))
+    elif len(reason) > REASON_MAX:
+        problems.append(Problem(f"is longer than {REASON_MAX} characters", field="reason"))
+    if expected_revision is not None and int(expected_revision) != a.revision:
+        problems.append(Problem(f"the interview was corrected meanwhile (now revision {a.revision}): reload it and "
+                                "correct the current values", field="revision"))
+    if not isinstance(changes, Mapping) or not changes:
+        problems.append(Problem("no change given", field="changes"))
+        changes = {}
+    given: dict[str, Any] = {}
+    for key, value in changes.items():
+        key = str(key)
+        if key in FIXED_KEYS:
+            problems.append(Problem("cannot be corrected", field=key))
+        elif key == "standard_version":
+            if str(value or "").strip() != a.standard_version:
+                problems.append(Problem(f"a correction keeps the standard version the interview was captured under "
+                                        f"({a.standard_version})", field=key))
+        else:
+            given[key] = value
+    before = assessment_values(a)
+    merged = {**before, **given, "standard_version": a.standard_version}
+    cleaned = validation.clean_assessment(merged, date_of_birth=_dob_of(a.subject), problems=problems)
+    if not cleaned:  # the standard version itself is unusable: nothing more to check
+        raise ValidationError(problems)
+    after = _values_of_cleaned(cleaned, list(before))
+    # a value refused above is judged by its old value for the questionnaire's conditions (no spurious
+    # "is asked now" because a mistyped age reads as empty)
+    refused = {p.field for p in problems}
+    cleared = _check_relevance(std, before, {k: before[k] if k in refused else v for k, v in after.items()},
+                               given, problems)
+    if problems:
+        raise ValidationError(problems)
+    for qid in cleared:
+        after[qid] = None
+        cleaned["indicators" if qid in cleaned["indicators"] else "factors"][qid] = validation.UNKNOWN
+    changed = [name for name in before if after[name] != before[name]]
+    if not changed:
+        raise ValidationError("the correction changes nothing: every value given is the current one", field="changes")
+
+    number = a.revision + 1
+    AssessmentRevision.objects.create(
+        assessment=a, number=number, changed_fields=changed, reason=reason, created_by=user,
+        previous={name: before[name] for name in changed if name != "notes"},
+        previous_notes=before["notes"] if "notes" in changed else "",
+    )
+    for f in ASSESSMENT_FIELDS:
+        if f == "standard_version":
+            continue
+        value = cleaned.get(f)
+        setattr(a, f, value if value is not None else
+                (None if f in ("age", "interview_date") else validation.UNKNOWN if f in FLAG_FIELDS else ""))
+    a.indicators = {**a.indicators, **cleaned["indicators"]}
+    a.factors = {**a.factors, **cleaned["factors"]}
+    a.notes = cleaned.get("notes", "")
+    a.revision = number
+    a.corrected_at = timezone.now()
+    a.save()
+    audit_record(actor=user, action="assessment.correct", object_type="assessment", object_ref=a.ref,
+                 detail=_names_detail(f"revision={number}", changed))
+    return a
 
 
 # -- access grants -----------------------------------------------------------------------------------------

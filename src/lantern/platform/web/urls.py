@@ -22,6 +22,7 @@ urlpatterns = [
     path("subjects/<str:ref>/erase/", views.subject_erase, name="subject-erase"),
     path("subjects/<str:ref>/consents/<int:consent_id>/withdraw/", views.consent_withdraw, name="consent-withdraw"),
     path("assessments/<str:ref>/", views.assessment_detail, name="assessment-detail"),
+    path("assessments/<str:ref>/correct/", views.assessment_correct, name="assessment-correct"),
     path("intake/", views.intake_start, name="intake-start"),
     path("intake/<str:step>/", views.intake_step, name="intake-step"),
     path("imports/", views.import_assessments, name="import-assessments"),

@@ -379,8 +379,84 @@ def assessment_detail(request, ref):
     core = [(label, vocab.code_label(list_name, getattr(assessment, name), std=std) if list_name
              else getattr(assessment, name)) for name, label, list_name in _core_display()]
     screening = _screening([assessment]).get(assessment.ref)
-    return render(request, "web/assessment_detail.html", {"a": assessment, "sections": sections, "core": core,
-                                                          "screening": screening})
+    history, show_values = selectors.assessment_history_for_user(user=request.user, assessment=assessment)
+    return render(request, "web/assessment_detail.html", {
+        "a": assessment, "sections": sections, "core": core, "screening": screening,
+        "history": _history_display(history, std=std), "show_values": show_values,
+        "can_correct": has_capability(request.user, "case.write") and assessment.agency_id == request.user.agency_id,
+    })
+
+
+def _value_display(name: str, value, *, std) -> str:
+    """A flat-format value as the assessment page shows it (labels of codes and answers)."""
+    if name == "notes":
+        return value or ""
+    col = next((c for c in std.assessment_columns() if c.name == name), None)
+    if col is not None and (col.kind in ("indicator", "factor") or col.dtype == "flag"):
+        return vocab.code_label("answer", {1: "yes", 0: "no"}.get(value, "unknown"), std=std)
+    if value is None or value == "":
+        return "—"
+    if col is not None and col.code_list:
+        return vocab.code_label(col.code_list, str(value), std=std)
+    return str(value)
+
+
+def _field_label(name: str, *, std) -> str:
+    from lantern.platform.web.forms import CORE_LABELS
+
+    if name == "notes":
+        return str(_("Notes"))
+    if name in CORE_LABELS:
+        return str(CORE_LABELS[name])
+    return vocab.item_label(name, std=std)
+
+
+def _history_display(history: list[dict], *, std) -> list[dict]:
+    for item in history:
+        item["fields"] = [{
+            "name": name, "label": _field_label(name, std=std),
+            "old": _value_display(name, item["previous"][name], std=std) if "previous" in item else None,
+            "new": _value_display(name, item["new"][name], std=std) if "new" in item else None,
+        } for name in item["changed_fields"]]
+    return history
+
+
+@login_required
+def assessment_correct(request, ref):
+    """Correct a saved interview: the current values pre-filled, the reason required; errors in place (HTMX)."""
+    from lantern.platform.web.assessment_forms import CorrectionForm
+
+    assessment = selectors.assessment_get_for_user(user=request.user, ref=ref)
+    selectors.require(request.user, "case.write", action="assessment.correct", object_type="assessment",
+                      object_ref=assessment.ref)
+    if assessment.agency_id != request.user.agency_id:  # shared with this agency, not recorded by it
+        raise Http404
+    status = 200
+    if request.method == "POST":
+        form = CorrectionForm(request.POST, assessment=assessment)
+        form.is_valid()  # lenient fields: the service checks the whole corrected record
+        try:
+            services.assessment_correct(user=request.user, assessment=assessment, changes=form.changes(),
+                                        reason=form.cleaned_data.get("reason", ""),
+                                        expected_revision=form.expected_revision())
+        except LanternError as exc:
+            form.add_problems(exc.problems)
+            status = 200 if request.htmx else 422  # htmx swaps 2xx answers only
+        else:
+            messages.success(request, _("Interview %(ref)s corrected.") % {"ref": assessment.ref})
+            target = reverse("assessment-detail", args=[assessment.ref])
+            if request.htmx:
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = target
+                return response
+            return redirect(target)
+    elif request.method == "GET":
+        form = CorrectionForm(assessment=assessment)
+    else:
+        return HttpResponseNotAllowed(["GET", "POST"])
+    ctx = {"a": assessment, "form": form}
+    template = "web/assessment_correct_form.html" if request.htmx else "web/assessment_correct.html"
+    return render(request, template, ctx, status=status)
 
 
 def _core_display():
