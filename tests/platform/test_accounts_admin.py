@@ -325,3 +325,21 @@ def test_romanian(admin_client, caseworker):
     html = admin_client.get(f"/agency/users/{caseworker.pk}/").content.decode()
     assert "Schimbă rolul" in html
     assert "Utilizator nou" in admin_client.get("/agency/users/new/").content.decode()
+
+
+def test_required_second_factor_comes_first_then_the_password(admin_client, settings):
+    """A role that must use a second factor: password → enrolment (no session before) → own password."""
+    import pyotp
+
+    settings.LANTERN_TOTP_ROLES = [Role.SUPERVISOR]
+    password = _otp(_create(admin_client, "sup", Role.SUPERVISOR))
+    c = Client()
+    assert c.post("/accounts/login/", {"username": "sup", "password": password})["Location"] == "/accounts/totp/enrol/"
+    assert c.get("/accounts/password/").status_code == 302  # no session yet: to the sign-in page
+    page = c.get("/accounts/totp/enrol/").content.decode()
+    secret = re.search(r'<code id="totp-secret">([A-Z2-7 ]+)</code>', page).group(1).replace(" ", "")
+    assert c.post("/accounts/totp/enrol/", {"code": pyotp.TOTP(secret).now()}).status_code == 200
+    assert c.get("/subjects/")["Location"] == "/accounts/password/"
+    assert c.post("/accounts/password/", {"old_password": password, "new_password1": NEW_PASSWORD,
+                                          "new_password2": NEW_PASSWORD}, **HTMX)["HX-Redirect"] == "/"
+    assert c.get("/subjects/").status_code == 200
