@@ -59,3 +59,13 @@ def test_long_vowels_written_doubled_compare_equal_to_short_ones():
     assert normalise_name("Laamaa") == normalise_name("LAMA")
     assert normalise_name("Kaarkee") == normalise_name("Karki")
     assert normalise_name("Gurung") != normalise_name("Garung")  # a short vowel is not touched
+
+
+def test_long_vowel_folding_is_a_fixed_point_for_runs_of_any_length():
+    # a run of three ("Maaaria", a typo) must not give a form that normalises again to something else:
+    # otherwise the same name compares unequal depending on how often it went through normalisation
+    for name in ("Maaaria", "Eee", "Oooh", "Deeepak", "Raaajpoot", "Siiiri", "Muuusa", "Keeeira"):
+        once = normalise_name(name)
+        assert normalise_name(once) == once, name
+    assert normalise_name("Maaaria") == normalise_name("Maria")
+    assert normalise_name("Deeepak") == normalise_name("Dipak")

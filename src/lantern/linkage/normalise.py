@@ -45,8 +45,10 @@ _JOINERS = re.compile(r"['’ʼ`´\-‐‑]")
 _SPACES = re.compile(r"\s+")
 _DIGITS = re.compile(r"\d+")
 #: long vowels written doubled (Brahmic romanisations: ā → aa, ī → ee, ū → oo; also ii, uu) read as one
-#: short vowel, so "Raajpoot"/"Rajput" and "Deepak"/"Dipak" compare equal
-_LONG_VOWELS = (("AA", "A"), ("EE", "I"), ("II", "I"), ("OO", "U"), ("UU", "U"))
+#: short vowel, so "Raajpoot"/"Rajput" and "Deepak"/"Dipak" compare equal. A run of any length folds
+#: (``Maaaria`` → ``MARIA``), and E/O before I/U, so the result is a fixed point of the folding.
+_LONG_VOWELS = tuple((re.compile(f"{v}{{2,}}"), short) for v, short in (("A", "A"), ("E", "I"), ("O", "U"),
+                                                                        ("I", "I"), ("U", "U")))
 
 PLACEHOLDER_MONTH_DAY = ("01", "01")
 
@@ -68,7 +70,7 @@ def normalise_name(value: object) -> str | None:
     text = _NON_LETTER.sub(" ", text)
     text = _SPACES.sub(" ", text).strip()
     for long, short in _LONG_VOWELS:
-        text = text.replace(long, short)
+        text = long.sub(short, text)
     return text or None
 
 
