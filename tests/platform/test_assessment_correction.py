@@ -250,3 +250,13 @@ def test_api_patch_and_revisions(client, caseworker, assessment, indicators):
     assert revisions == [{"number": 2, "created_at": revisions[0]["created_at"], "created_by": caseworker.username,
                           "reason": "wrong row copied", "changed_fields": ["age", indicators[2]],
                           "previous": {"age": 29, indicators[2]: 0}, "new": {"age": 33, indicators[2]: 1}}]
+
+
+def test_romanian_interface(client, caseworker, assessment, settings):
+    services.assessment_correct(user=caseworker, assessment=assessment, changes={"age": 31}, reason="typo")
+    client.force_login(caseworker)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ro"
+    page = client.get(f"/assessments/{assessment.ref}/").content.decode()
+    assert "Corectează" in page and "Revizia 2" in page and "Înainte" in page
+    form = client.get(f"/assessments/{assessment.ref}/correct/").content.decode()
+    assert "Motivul corecturii" in form and "Salvează corectura" in form

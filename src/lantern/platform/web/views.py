@@ -390,7 +390,7 @@ def assessment_detail(request, ref):
 def _value_display(name: str, value, *, std) -> str:
     """A flat-format value as the assessment page shows it (labels of codes and answers)."""
     if name == "notes":
-        return value or ""
+        return value or "—"
     col = next((c for c in std.assessment_columns() if c.name == name), None)
     if col is not None and (col.kind in ("indicator", "factor") or col.dtype == "flag"):
         return vocab.code_label("answer", {1: "yes", 0: "no"}.get(value, "unknown"), std=std)
