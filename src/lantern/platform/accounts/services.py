@@ -145,7 +145,8 @@ def _refuse(actor, *, action: str, user: User, reason: str, field: str = "") -> 
 def _not_self(actor, user: User, action: str) -> None:
     if user.pk == actor.pk:
         raise _refuse(actor, action=action, user=user, field="user",
-                      reason=gettext("You cannot do this to your own account: ask another administrator of your agency."))
+                      reason=gettext("You cannot do this to your own account: ask another administrator of your "
+                                     "agency."))
 
 
 def _last_admin(agency_id: int, *, without: User) -> bool:
@@ -274,7 +275,8 @@ def user_totp_reset(*, actor, user: User) -> int:
     _require_admin(actor, action=action, user=user)
     _not_self(actor, user, action)
     if not user.has_totp:
-        raise _refuse(actor, action=action, user=user, field="user", reason=gettext("%(name)s has no second factor.") % {"name": user.username})
+        raise _refuse(actor, action=action, user=user, field="user",
+                      reason=gettext("%(name)s has no second factor.") % {"name": user.username})
     with transaction.atomic():
         removed = totp_reset(user=user, actor=actor, note=f" sessions={user_sessions_end(user)}")
     return removed
