@@ -231,3 +231,17 @@ def test_the_demo_shares_every_other_register_with_the_national_agency(db):
     assert AuditEvent.objects.filter(action="sharing.enable").count() == len(others)
     assert share_demo_registers() == shared  # idempotent: no second record
     assert SourceSharing.objects.count() == len(others)
+
+
+def test_a_concurrent_enable_returns_the_record_the_other_request_made(db, monkeypatch):
+    # two administrators press "Share my register" at once: both find no active record, the second insert
+    # hits the one-active-record constraint; it must answer with that record, not a server error
+    seed_demo(people=20, seed=7, password="Demo-Password-123")
+    admin = user("demo-police", "agency_admin")
+    first = services.sharing_enable(user=admin, recipient_key=NATIONAL)  # the other request, committed
+    # this request's lookup ran before that commit: it saw nothing
+    monkeypatch.setattr(SourceSharing.objects, "select_for_update", lambda: SourceSharing.objects.none())
+    record = services.sharing_enable(user=admin, recipient_key=NATIONAL)
+    active = SourceSharing.objects.filter(contributor__key="demo-police", disabled_at__isnull=True)
+    assert record.pk == first.pk and [r.pk for r in active] == [first.pk]
+    assert AuditEvent.objects.filter(action="sharing.enable", agency="demo-police").count() == 1

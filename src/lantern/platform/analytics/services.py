@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lantern.errors import LanternError, Problem
@@ -308,9 +308,16 @@ def sharing_enable(*, user, recipient_key: str):
         record = SourceSharing.objects.select_for_update().filter(
             contributor_id=user.agency_id, recipient=recipient, disabled_at__isnull=True).first()
         if record is None:
-            record = SourceSharing.objects.create(contributor_id=user.agency_id, recipient=recipient, enabled_by=user)
-            audit_record(actor=user, action="sharing.enable", object_type="sharing", object_ref=recipient.key,
-                         detail="purpose=sources.national")
+            try:
+                with transaction.atomic():  # a savepoint: the constraint may refuse the insert
+                    record = SourceSharing.objects.create(contributor_id=user.agency_id, recipient=recipient,
+                                                          enabled_by=user)
+            except IntegrityError:  # a concurrent request enabled it between the lookup and the insert
+                record = SourceSharing.objects.get(contributor_id=user.agency_id, recipient=recipient,
+                                                   disabled_at__isnull=True)
+            else:
+                audit_record(actor=user, action="sharing.enable", object_type="sharing", object_ref=recipient.key,
+                             detail="purpose=sources.national")
     return record
 
 
