@@ -384,3 +384,4 @@ def test_every_signed_in_page_links_to_sign_in_security(client, caseworker):
     client.force_login(caseworker)
     page = client.get("/subjects/").content.decode()
     assert 'href="/accounts/totp/enrol/">Sign-in security</a>' in page
+    assert 'href="/accounts/password/">Change my password</a>' in page
