@@ -77,7 +77,44 @@ def test_rotate_field_keys_reencrypts_with_the_new_key(monkeypatch, caseworker, 
     old = os.environ["LANTERN_FIELD_KEYS"]
     new = Fernet.generate_key().decode()
     monkeypatch.setenv("LANTERN_FIELD_KEYS", f"{new},{old}")
-    assert rotate_field_keys() == {"identities": 1, "assessments": 0}
+    counts = rotate_field_keys()
+    assert (counts["identities"], counts["assessments"]) == (1, 0)
     monkeypatch.setenv("LANTERN_FIELD_KEYS", new)
     identity = SubjectIdentity.objects.get(subject=subject)
     assert (identity.given_name, identity.phone) == ("Rotated", "+40 111 222")
+
+
+def test_rotation_reaches_every_encrypted_column_of_every_model(monkeypatch, caseworker, make_subject):
+    """Notes of plan items, referrals and assessment revisions, second-factor secrets…: every model with an
+    encrypted column is found from the models, so a new one cannot be forgotten; after the rotation the old
+    key can go and every value still reads."""
+    from django.db import connection
+
+    from lantern.platform.fields import EncryptedTextField
+    from lantern.platform.interventions.models import PlanItem
+    from lantern.platform.keys import encrypted_fields, rotate_field_keys
+
+    found = {m._meta.label_lower: names for m, names in encrypted_fields().items()}
+    for label in ("cases.subjectidentity", "cases.assessment", "accounts.user", "interventions.planitem",
+                  "referrals.referral", "cases.assessmentrevision"):
+        assert label in found, label
+    from django.apps import apps
+
+    for model in apps.get_models():  # nothing encrypted is left out
+        enc = [f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+        assert sorted(enc) == sorted(found.get(model._meta.label_lower, []))
+    subject = make_subject(caseworker, identity={"given_name": "Rotated"})
+    item = PlanItem.objects.create(subject=subject, agency=caseworker.agency, intervention="integration.language_course",
+                                   standard_version="1.0", due_date="2030-01-01", note="call the sister first",
+                                   created_by=caseworker)
+    old = os.environ["LANTERN_FIELD_KEYS"]
+    new = Fernet.generate_key().decode()
+    monkeypatch.setenv("LANTERN_FIELD_KEYS", f"{new},{old}")
+    counts = rotate_field_keys()
+    assert counts["interventions.planitem"] == 1 and counts["identities"] == 1
+    monkeypatch.setenv("LANTERN_FIELD_KEYS", new)  # the old key is gone
+    assert PlanItem.objects.get(pk=item.pk).note == "call the sister first"
+    with connection.cursor() as cur:
+        cur.execute("SELECT note FROM interventions_planitem WHERE id = %s", [item.pk])
+        raw = cur.fetchone()[0]
+    assert "sister" not in raw and Fernet(new.encode()).decrypt(raw.encode()) == b"call the sister first"

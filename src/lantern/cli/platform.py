@@ -265,8 +265,9 @@ def keys_rotate() -> None:
     from lantern.platform.keys import rotate_field_keys
 
     counts = rotate_field_keys()
-    err_console.print(f"re-encrypted {counts['identities']} identities and {counts['assessments']} notes with the "
-                      "first key; the other keys can now be removed from LANTERN_FIELD_KEYS")
+    done = ", ".join(f"{n} {name}" for name, n in counts.items())
+    err_console.print(f"re-encrypted with the first key: {done}; the other keys can now be removed from "
+                      "LANTERN_FIELD_KEYS")
 
 
 def register(app: typer.Typer) -> None:
