@@ -245,3 +245,25 @@ def test_a_concurrent_enable_returns_the_record_the_other_request_made(db, monke
     active = SourceSharing.objects.filter(contributor__key="demo-police", disabled_at__isnull=True)
     assert record.pk == first.pk and [r.pk for r in active] == [first.pk]
     assert AuditEvent.objects.filter(action="sharing.enable", agency="demo-police").count() == 1
+
+
+def test_released_recommendations_carry_whole_percents_only():
+    # 4 invalid values in 130 records read as "3.1%": with the rounded record count that pins a small count
+    # the rest of the view protects; the view promises whole percents (and a coverage it hides, of fewer
+    # than 11 linked persons, stays hidden in the recommendations too)
+    from lantern.statistics.sources import SourceQuality, SourcesReport, recommendations
+
+    fields_ = pd.DataFrame([{"field": "sex", "standard": True, "completeness": 1.0, "validity": 126 / 130,
+                             "rule": "code list"}])
+    big = SourceQuality("a", 130, fields_, {"days_since_last": 3, "share_last_90_days": 0.5},
+                        {"exact_key_duplicates": 13, "exact_key_share": 13 / 130},
+                        coverage={"persons": 9, "estimated": 9 / 400})
+    big.recommendations = recommendations(big)
+    assert any("3.1%" in r for r in big.recommendations) and any("about 2%" in r for r in big.recommendations)
+    run = compute.NationalSources(agencies=[], base=SourcesReport([big], "2026-12-01", "x", {}), histories=None,
+                                  estimate={"available": False})
+    recs = compute.national_sources_view(run)["sources"][0]["recommendations"]
+    text = " ".join(recs)
+    assert recs and not re.search(r"\d\.\d+%", text), recs
+    assert "3% of 'sex' values" in text and "10% of records repeat" in text
+    assert "estimated population" not in text  # coverage of fewer than 11 linked persons is not released

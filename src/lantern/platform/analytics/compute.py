@@ -426,14 +426,18 @@ def national_sources_view(run: NationalSources) -> dict[str, Any]:
     for sq in run.base.sources:
         small = sq.records < rules.threshold
         dups = int(sq.duplicates.get("exact_key_duplicates", 0))
-        recs = sq.recommendations
-        if 0 < dups < rules.threshold:  # the share would give the small count away
-            masked = replace(sq, duplicates={**sq.duplicates, "exact_key_share": 0.0})
-            recs = [*recommendations(masked), f"Fewer than {rules.threshold} records repeat a person already in the list: "
-                    "search before creating a record."]
-            recs = [r for r in recs if not r.startswith("No action needed")]
         persons = sq.coverage.get("persons") if run.histories is not None else None
         cov_ok = persons is not None and persons >= rules.threshold and "estimated" in sq.coverage
+        # the recommendations again, from what is released: no coverage where it is hidden, no small
+        # duplicate share, and whole percents (a share to 0.1 % times the rounded record count pins a count)
+        masked = replace(sq, coverage=sq.coverage if cov_ok else {},
+                         duplicates={**sq.duplicates, "exact_key_share": 0.0} if 0 < dups < rules.threshold
+                         else sq.duplicates)
+        recs = [_whole_percents(r) for r in recommendations(masked)]
+        if 0 < dups < rules.threshold:  # the share would give the small count away
+            recs = [*recs, f"Fewer than {rules.threshold} records repeat a person already in the list: "
+                    "search before creating a record."]
+            recs = [r for r in recs if not r.startswith("No action needed")]
         interval = sq.coverage.get("interval") if cov_ok else None
         sources.append({
             "agency": sq.name, "name": by_key[sq.name].name if sq.name in by_key else sq.name,
@@ -463,6 +467,17 @@ def national_sources_view(run: NationalSources) -> dict[str, Any]:
             "threshold": rules.threshold, "rounding": rules.rounding, "sources": sources, "estimate": estimate,
             "linked_records": _protected_count(run.linked_records, rules) if run.histories is not None else None,
             "notes": [*run.notes, *[n for n in run.base.notes if "--link" not in n and "capture histories" not in n]]}
+
+
+def _whole_percents(text: str) -> str:
+    """``3.1%`` → ``3%`` (``<1%`` for a positive share under one half percent)."""
+    import re
+
+    def whole(m) -> str:
+        value = float(m.group(1))
+        return "<1%" if 0 < value < 0.5 else f"{round(value)}%"
+
+    return re.sub(r"(\d+\.\d+)%", whole, text)
 
 
 def _round5(value) -> int | None:
