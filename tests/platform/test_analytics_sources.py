@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pandas as pd
 import pytest
@@ -118,9 +119,14 @@ def test_figures_match_the_core_and_only_protected_aggregates_leave(client, worl
         return real_link(paths, **kw)
 
     monkeypatch.setattr(lantern.linkage, "link_lists", spy)
+    t0 = time.perf_counter()
     run = compute.national_sources_run(user=world)
+    seconds = time.perf_counter() - t0
     monkeypatch.undo()
     names = [s.name for s in run.base.sources]
+    # the first row of docs/analytics-platform.md's table (`pytest -s` prints it)
+    print(f"national run: {Subject.objects.filter(agency__key__in=names).count()} subjects, {run.linked_records} "
+          f"linked records, {seconds:.1f} s, estimate {run.estimate['estimate']:.0f} {run.estimate.get('interval')}")
     assert seen["kw"]["encoded"] is True and seen["kw"].get("secret") is None
     assert sorted(names) == sorted(SHARING)  # the national agency's own register is empty: left out, with a note
     assert any(n.startswith(f"{NATIONAL}: no register") for n in run.notes)
