@@ -179,6 +179,20 @@ def test_hierarchy_declarations_are_parsed_and_checked():
         parse_spec({**base, "hierarchies": {"country": "country"}})
 
 
+@pytest.mark.parametrize("hierarchies,why", [
+    ({"region": ["country"]}, "unknown or unsupported"),  # a list where a variable goes: was a TypeError
+    ([{"child": {"a": 1}, "parent": "country"}], "unknown or unsupported"),
+    (["region in country", "country in region"], "one way"),  # a cycle
+    ({"country": "region"}, "one way"),  # against the natural region in country
+])
+def test_malformed_or_contradictory_hierarchies_are_refused_clearly(hierarchies, why):
+    base = {"tables": [{"id": "a", "measure": "persons", "by": ["period", "region"]}]}
+    with pytest.raises(LanternError) as err:
+        parse_spec({**base, "hierarchies": hierarchies})
+    assert {p.field for p in err.value.problems} == {"hierarchies"}
+    assert any(why in p.reason for p in err.value.problems)
+
+
 nested_worlds = st.lists(
     st.lists(st.one_of(st.just(0), st.integers(1, 10), st.integers(11, 60)), min_size=1, max_size=3),
     min_size=2, max_size=3,

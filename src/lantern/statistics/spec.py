@@ -151,12 +151,15 @@ def _hierarchies(value: Any, source: str) -> tuple[tuple[tuple[str, str], ...], 
     out = []
     for child, parent in items:
         for var in (child, parent):
-            if var not in VARIABLES or var in ("period", "age_band"):
+            if not isinstance(var, str) or var not in VARIABLES or var in ("period", "age_band"):
                 problems.append(Problem(
                     f"unknown or unsupported hierarchy variable {var!r} (period and age_band are linked without declaring)",
                     field="hierarchies", record=source))
         if child == parent:
             problems.append(Problem(f"{child!r} cannot nest in itself", field="hierarchies", record=source))
+        elif (parent, child) in out or (parent, child) in NATURAL_HIERARCHIES:
+            problems.append(Problem(f"{child!r} in {parent!r} and {parent!r} in {child!r}: a hierarchy goes one way",
+                                    field="hierarchies", record=source))
         out.append((str(child), str(parent)))
     if problems:
         raise LanternError(problems)
