@@ -231,3 +231,26 @@ def test_api_list_refuses_an_unknown_filter_and_the_page_ignores_it(client, w):
     client.force_login(w["cw"])
     page = client.get("/referrals/?status=nonsense&box=nonsense")
     assert page.status_code == 200 and page.content.decode().count('href="/referrals/R-') == 1
+
+
+def test_api_list_queries_do_not_grow_with_the_referrals(client, w, make_subject):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add():
+        subject = make_subject(w["cw"], assessment=False)
+        c = case_services.consent_record(user=w["cw"], subject=subject, purpose="referral", scope="referral_network",
+                                         given_by="subject", given_on=dt.date.today().isoformat())
+        services.referral_accept(user=w["police"], referral=services.referral_send(
+            user=w["cw"], subject=subject, to_agency=w["police_agency"], consent=c))
+
+    police = _auth(w["police"])
+    add()
+    client.get("/api/v1/referrals", **police)  # the token's first use is recorded once: not part of the count
+    with CaptureQueriesContext(connection) as one:
+        assert len(client.get("/api/v1/referrals", **police).json()) == 1
+    for _ in range(4):
+        add()
+    with CaptureQueriesContext(connection) as five:
+        body = client.get("/api/v1/referrals", **police).json()
+    assert len(body) == 5 and all(r["subject"] for r in body) and len(five) == len(one)
