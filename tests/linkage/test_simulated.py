@@ -62,3 +62,11 @@ def test_privacy_preserving_within_one_point(plain, sim, secret, tmp_path):
     # issue 5 asks for 1 point; measured: -0.4 points at 10,000 people, -1.9 at 6,000 (EM variance
     # on ~600 true pairs); FEBRL4 meets 1 point (tests/linkage/test_febrl.py)
     assert ev_e["f1"] >= ev["f1"] - 0.02
+
+
+def test_warnings_name_the_lists_lacking_dates_of_birth(plain):
+    # docs/linkage.md: the warnings fire on 'romania' (15-25 % of three lists' dates missing) ...
+    result, _ = plain
+    warnings = result.summary()["warnings"]
+    lacking = {w.split(":")[0] for w in warnings if "no date of birth" in w}
+    assert {"labour_inspection", "ngo_a", "ngo_b"} <= lacking, warnings
