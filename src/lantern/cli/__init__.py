@@ -11,7 +11,17 @@ import sys
 
 import typer
 
-from lantern.cli import estimate, link, platform, screen, simulate, standard, stats, toolkit
+from lantern.cli import (
+    estimate,
+    link,
+    platform,
+    retention,
+    screen,
+    simulate,
+    standard,
+    stats,
+    toolkit,
+)
 from lantern.errors import LanternError
 
 app = typer.Typer(
@@ -27,6 +37,7 @@ app.add_typer(screen.app, name="screen")
 app.add_typer(stats.app, name="stats")
 app.add_typer(link.app, name="link")
 app.add_typer(toolkit.app, name="toolkit")
+app.add_typer(retention.app, name="retention")
 app.command("simulate")(simulate.simulate)
 app.command("estimate")(estimate.estimate)
 platform.register(app)

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "lantern.platform.interventions",
     "lantern.platform.analytics",
     "lantern.platform.referrals",
+    "lantern.platform.retention",
 ]
 
 AUTH_USER_MODEL = "accounts.User"

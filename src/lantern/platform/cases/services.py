@@ -548,10 +548,17 @@ def subject_erase(*, user, subject: Subject, reason: str) -> dict[str, int]:
         raise Http404("No such subject")
     if not reason.strip():
         raise ValidationError("is required: the legal ground or the request this erasure answers", field="reason")
+    return subject_erase_records(actor=user, subject=subject)
+
+
+def subject_erase_records(*, actor, subject: Subject, note: str = "") -> dict[str, int]:
+    """The erasure itself, in the caller's transaction, without a permission check: shared by
+    :func:`subject_erase` and the retention job (``retention.services.retention_apply``). Audited with counts
+    only (``note`` adds e.g. ``by=retention``)."""
     counts = {"assessments": subject.assessments.count(), "legs": subject.legs.count(),
               "consents": subject.consents.count()}
     ref = subject.ref
     subject.delete()
-    audit_record(actor=user, action="subject.erase", object_type="subject", object_ref=ref,
-                 detail=" ".join(f"{k}={v}" for k, v in counts.items()))
+    audit_record(actor=actor, action="subject.erase", object_type="subject", object_ref=ref,
+                 detail=" ".join(f"{k}={v}" for k, v in counts.items()) + note)
     return counts
