@@ -254,6 +254,14 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("subjects/<str:ref>/erase/", "subject-erase"): Case(
         "POST", lambda w, s: f"/subjects/{w.new_subject(s).ref}/erase/", "case.erase", 302, scoped=True,
         data=lambda w, s: {"reason": "erasure request", "confirm": w.last_ref}),
+    # retention app: the agency's period (admins), the cases due within 30 days and legal holds (supervisors)
+    ("agency/retention/", "retention-policy"): Case("GET", lambda w, s: "/agency/retention/", "agency.admin", 200),
+    ("agency/retention/due/", "retention-due"): Case("GET", lambda w, s: "/agency/retention/due/", "case.erase", 200),
+    ("subjects/<str:ref>/legal-hold/", "legal-hold-set"): Case(
+        "POST", lambda w, s: f"/subjects/{w.ref(s)}/legal-hold/", "case.erase", 302, scoped=True,
+        data=lambda w, s: {"reason": "criminal proceedings"}),
+    ("subjects/<str:ref>/legal-hold/lift/", "legal-hold-lift"): Case(
+        "POST", lambda w, s: f"/subjects/{w.ref(s)}/legal-hold/lift/", "case.erase", 302, scoped=True),
     ("subjects/<str:ref>/consents/<int:consent_id>/withdraw/", "consent-withdraw"): Case(
         "POST", lambda w, s: f"/subjects/{w.ref(s)}/consents/{w.new_consent(s).pk}/withdraw/", "case.write", 302,
         scoped=True),
