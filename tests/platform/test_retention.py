@@ -346,3 +346,9 @@ def test_supervisor_sees_cases_due_within_30_days_and_holds_one(w, client):
     assert not LegalHold.objects.exists()
     client.force_login(w["cw"])
     assert 'id="legal-hold"' not in client.get(f"/subjects/{soon.ref}/").content.decode()
+
+
+def test_the_pages_speak_romanian(w, client):
+    client.force_login(w["sup"])
+    page = client.get("/agency/retention/due/", HTTP_ACCEPT_LANGUAGE="ro").content.decode()
+    assert "Dosare de șters" in page and "365 zile fără activitate" in page
