@@ -273,3 +273,17 @@ def test_released_recommendations_carry_whole_percents_only():
     assert recs and not re.search(r"\d\.\d+%", text), recs
     assert "3% of 'sex' values" in text and "10% of records repeat" in text
     assert "estimated population" not in text  # coverage of fewer than 11 linked persons is not released
+
+
+def test_a_refused_recipient_key_is_not_copied_into_the_audit_trail(db):
+    # the audit trail holds no field values: what an administrator typed where an agency key goes could be
+    # anything (a person's name); only a well-formed key is kept
+    seed_demo(people=20, seed=7, password="Demo-Password-123")
+    typed = "Maria Popescu 1990-01-02"
+    with pytest.raises(LanternError):
+        services.sharing_enable(user=user("demo-police", "agency_admin"), recipient_key=typed)
+    with pytest.raises(PermissionDenied):
+        services.sharing_disable(user=user("demo-police", "analyst"), recipient_key=typed)
+    rows = AuditEvent.objects.filter(action__startswith="sharing.")
+    assert rows.count() == 2 and {r.object_ref for r in rows} == {"(malformed)"}
+    assert not AuditEvent.objects.filter(object_ref__contains="Popescu").exists()

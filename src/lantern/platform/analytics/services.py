@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -284,6 +285,14 @@ def standard_version() -> str:
 
 # -- data-sharing records for the national cross-source report ----------------------------------------------
 
+_AGENCY_KEY = re.compile(r"^[-a-zA-Z0-9_]{1,60}$")
+
+
+def _safe_key(key: str) -> str:
+    """An agency key for the audit trail; anything else typed there is not copied into it."""
+    return key if _AGENCY_KEY.match(key or "") else "(malformed)"
+
+
 def _recipient(user, recipient_key: str, action: str):
     from lantern.platform.analytics.selectors import national_agencies_for
 
@@ -291,7 +300,7 @@ def _recipient(user, recipient_key: str, action: str):
     if agency is None:
         exc = LanternError("not a national anti-trafficking agency of your country", field="agency",
                            record=(recipient_key or "")[:60])
-        audit_record(actor=user, action=action, object_type="sharing", object_ref=(recipient_key or "")[:60],
+        audit_record(actor=user, action=action, object_type="sharing", object_ref=_safe_key(recipient_key),
                      outcome=Outcome.INVALID, detail="problems=1")
         raise exc
     return agency
@@ -302,7 +311,7 @@ def sharing_enable(*, user, recipient_key: str):
     report. Idempotent: an active record is returned as it is."""
     from lantern.platform.analytics.models import SourceSharing
 
-    require(user, "agency.admin", action="sharing.enable", object_type="sharing", object_ref=recipient_key[:60])
+    require(user, "agency.admin", action="sharing.enable", object_type="sharing", object_ref=_safe_key(recipient_key))
     recipient = _recipient(user, recipient_key, "sharing.enable")
     with transaction.atomic():
         record = SourceSharing.objects.select_for_update().filter(
@@ -325,7 +334,7 @@ def sharing_disable(*, user, recipient_key: str) -> int:
     """Withdraw the agreement: later reports leave my register out. Returns the number of records ended."""
     from lantern.platform.analytics.models import SourceSharing
 
-    require(user, "agency.admin", action="sharing.disable", object_type="sharing", object_ref=recipient_key[:60])
+    require(user, "agency.admin", action="sharing.disable", object_type="sharing", object_ref=_safe_key(recipient_key))
     recipient = _recipient(user, recipient_key, "sharing.disable")
     with transaction.atomic():
         ended = 0
