@@ -348,3 +348,22 @@ def test_an_unknown_list_filter_is_refused_not_ignored(world, kw, field):
     with pytest.raises(ValidationError) as exc:
         selectors.referral_list_for_user(user=world["cw"], **kw)
     assert fields(exc) == {field}
+
+
+def test_an_expired_access_hides_the_subject_and_a_new_referral_needs_the_old_one_closed(world):
+    from django.utils import timezone
+
+    w = world
+    c = consent(w)
+    r = services.referral_accept(user=w["police"], referral=send(w, consent=c))
+    AccessGrant.objects.filter(pk=r.grant_id).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+    r = selectors.referral_get_for_user(user=w["police"], ref=r.ref)
+    view = selectors.referral_view(r, user=w["police"])
+    assert r.status == Status.ACCEPTED and view["subject"] is None and view["access_until"] is None
+    with pytest.raises(Http404):
+        case_selectors.subject_get_for_user(user=w["police"], ref=w["subject"].ref)
+    with pytest.raises(ValidationError) as exc:  # still open: the one-open-referral rule holds
+        send(w, consent=c)
+    assert "already has an open referral" in next(iter(problems(exc)))[1]
+    services.referral_close(user=w["cw"], referral=r, reason="access ended")
+    assert send(w, consent=c).status == Status.SENT
