@@ -352,3 +352,19 @@ def test_the_pages_speak_romanian(w, client):
     client.force_login(w["sup"])
     page = client.get("/agency/retention/due/", HTTP_ACCEPT_LANGUAGE="ro").content.decode()
     assert "Dosare de șters" in page and "365 zile fără activitate" in page
+
+
+def test_the_due_list_costs_the_same_queries_for_more_cases(w):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries():
+        with CaptureQueriesContext(connection) as q:
+            services.retention_due(agency=w["own"])
+        return len(q)
+
+    old(w)
+    few = queries()
+    for _ in range(4):
+        old(w)
+    assert queries() == few <= 4 and len(services.retention_due(agency=w["own"])) == 5
