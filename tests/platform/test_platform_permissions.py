@@ -179,6 +179,45 @@ def _member(w, side, *, totp=False) -> int:
     return user.pk
 
 
+# -- network app: a directory entry, a matrix row, and a private plan of the given side's agency (another agency's
+# plan, in which the own agency takes no part, answers 404 like a missing one)
+def _net_org(w, side="own") -> str:
+    from lantern.platform.network.models import Organisation
+
+    return Organisation.objects.get_or_create(key="net-org", defaults={"name": "Net org", "type": "ngo",
+                                                                       "country": "RO"})[0].key
+
+
+def _net_row(w, side) -> int:
+    from lantern.platform.network.models import Responsibility
+
+    return Responsibility.objects.create(country="RO", area="identification", agency_type="police",
+                                         legal_basis="HG 88/2023").pk
+
+
+def _net_plan(w, side, *, kpi=False) -> str:
+    from lantern.platform.network.models import ActionPlan, Kpi
+
+    owner = w.agencies[0 if side == "own" else 1]
+    plan = ActionPlan.objects.create(title="p", country="RO", period_start=dt.date(2026, 1, 1),
+                                     period_end=dt.date(2026, 12, 31), owner=owner, created_by=w.owners[side])
+    plan.actions.create(title="a", responsible_id=_net_org_pk(w), due_date=dt.date(2026, 6, 1))
+    w.net_action, w.net_kpi = plan.actions.get().pk, Kpi.objects.create(plan=plan, name="k", definition="d").pk
+    return plan.ref
+
+
+def _net_org_pk(w) -> int:
+    from lantern.platform.network.models import Organisation
+
+    _net_org(w)
+    return Organisation.objects.get(key="net-org").pk
+
+
+def _net_path(w, side, tail) -> str:
+    ref = _net_plan(w, side)
+    return f"/network/plans/{ref}/" + tail.format(action=w.net_action, kpi=w.net_kpi)
+
+
 S = "/subjects/{}"
 MATRIX: dict[tuple[str, str], Case] = {
     ("healthz", "healthz"): Case("GET", lambda w, s: "/healthz", None, 200, public=True),
@@ -419,6 +458,45 @@ MATRIX: dict[tuple[str, str], Case] = {
         "POST", lambda w, s: f"/agency/users/{_member(w, s, totp=True)}/totp-reset/", "agency.admin", 302,
         scoped=True),
     # -- end of accounts app --
+    # -- network app (directory, responsibility matrix, action plans; no person data) --
+    ("network/", "network-directory"): Case("GET", lambda w, s: "/network/?type=ngo", "network.read", 200),
+    ("network/organisations/new/", "network-organisation-create"): Case(
+        "GET", lambda w, s: "/network/organisations/new/", "network.edit", 200),
+    ("network/organisations/<slug:key>/", "network-organisation"): Case(
+        "GET", lambda w, s: f"/network/organisations/{_net_org(w)}/", "network.read", 200),
+    ("network/organisations/<slug:key>/edit/", "network-organisation-edit"): Case(
+        "GET", lambda w, s: f"/network/organisations/{_net_org(w)}/edit/", "network.edit", 200),
+    ("network/responsibilities/", "network-responsibilities"): Case(
+        "GET", lambda w, s: "/network/responsibilities/", "network.read", 200),
+    ("network/responsibilities/new/", "network-responsibility-create"): Case(
+        "POST", lambda w, s: "/network/responsibilities/new/", "network.edit", 302,
+        data=lambda w, s: {"area": "return", "agency_type": "immigration",
+                           "legal_basis": "OUG 194/2002"}),
+    ("network/responsibilities/<int:pk>/edit/", "network-responsibility-edit"): Case(
+        "GET", lambda w, s: f"/network/responsibilities/{_net_row(w, s)}/edit/", "network.edit", 200),
+    ("network/plans/", "network-plans"): Case("GET", lambda w, s: "/network/plans/", "network.read", 200),
+    ("network/plans/new/", "network-plan-create"): Case("GET", lambda w, s: "/network/plans/new/", "network.edit",
+                                                        200),
+    ("network/plans/<str:ref>/", "network-plan"): Case(
+        "GET", lambda w, s: _net_path(w, s, ""), "network.read", 200, scoped=True),
+    ("network/plans/<str:ref>/actions/", "network-plan-action-add"): Case(
+        "POST", lambda w, s: _net_path(w, s, "actions/"), "network.edit", 302, scoped=True,
+        data=lambda w, s: {"title": "t", "responsible": _net_org(w), "due_date": "2026-09-30", "status": "planned"}),
+    ("network/plans/<str:ref>/actions/<int:action_id>/", "network-plan-action-update"): Case(
+        "POST", lambda w, s: _net_path(w, s, "actions/{action}/"), "network.edit", 302, scoped=True,
+        data=lambda w, s: {"status": "done", "due_date": "2026-06-01"}),
+    ("network/plans/<str:ref>/kpis/", "network-plan-kpi-add"): Case(
+        "POST", lambda w, s: _net_path(w, s, "kpis/"), "network.edit", 302, scoped=True,
+        data=lambda w, s: {"name": "n", "definition": "d", "metric": "persons_screened"}),
+    ("network/plans/<str:ref>/kpis/refresh/", "network-plan-kpis-refresh"): Case(
+        "POST", lambda w, s: _net_path(w, s, "kpis/refresh/"), "network.edit", 302, scoped=True),
+    ("network/plans/<str:ref>/kpis/<int:kpi_id>/values/", "network-kpi-value"): Case(
+        "POST", lambda w, s: _net_path(w, s, "kpis/{kpi}/values/"), "network.edit", 302, scoped=True,
+        data=lambda w, s: {"period": "2026-Q2", "value": "12"}),
+    ("network/plans/<str:ref>/notes/", "network-plan-note-add"): Case(
+        "POST", lambda w, s: _net_path(w, s, "notes/"), "network.edit", 302, scoped=True,
+        data=lambda w, s: {"title": "t", "language": "en", "body": "# Note"}),
+    # -- end of network app --
 }
 
 

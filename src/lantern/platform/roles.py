@@ -46,6 +46,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "audit.read": frozenset({Role.AUDITOR, Role.AGENCY_ADMIN}),
     # manage the agency's users and API tokens
     "agency.admin": frozenset({Role.AGENCY_ADMIN}),
+    # the network tools: directory of organisations, responsibility matrix, action plans visible to the agency
+    "network.read": frozenset(Role.values),
+    # edit the directory, the responsibility matrix and action plans (KPIs, briefing notes)
+    "network.edit": frozenset({Role.COORDINATOR}),
 }
 
 

@@ -254,6 +254,9 @@ def seed_demo(*, people: int = 300, seed: int = 20261204, password: str) -> Seed
     JourneyLeg.objects.bulk_create(legs, batch_size=1000)
     result.subjects, result.assessments, result.legs = len(subjects), len(assessments), len(legs)
     result.referrals = seed_referrals()
+    from lantern.platform.network.seed import seed_network
+
+    seed_network()  # directory, responsibility matrix, one action plan (no person data)
     audit_record(actor=None, action="demo.seed", detail=f"subjects={result.subjects} assessments={result.assessments}",
                  channel="cli")
     return result

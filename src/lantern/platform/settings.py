@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "lantern.platform.analytics",
     "lantern.platform.referrals",
     "lantern.platform.retention",
+    "lantern.platform.network",
 ]
 
 AUTH_USER_MODEL = "accounts.User"

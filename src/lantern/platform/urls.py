@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("lantern.platform.interventions.urls")),
     path("analytics/", include("lantern.platform.analytics.urls")),
     path("", include("lantern.platform.referrals.urls")),
+    path("", include("lantern.platform.network.urls")),
     path("", include("lantern.platform.retention.urls")),
     path("", include("lantern.platform.accounts.urls")),
     path("", include("lantern.platform.web.urls")),
