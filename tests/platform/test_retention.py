@@ -368,3 +368,13 @@ def test_the_due_list_costs_the_same_queries_for_more_cases(w):
     for _ in range(4):
         old(w)
     assert queries() == few <= 4 and len(services.retention_due(agency=w["own"])) == 5
+
+
+def test_agency_admins_find_the_retention_policy_in_the_header(client, db):
+    from lantern.platform.accounts.models import Agency, User
+
+    agency = Agency.objects.create(key="hdr-ngo", name="Header NGO", type="ngo", country="RO")
+    admin = User.objects.create_user(username="hdr-admin", password="pw-Secret-12345", agency=agency, role="agency_admin")
+    client.force_login(admin)
+    page = client.get("/agency/users/").content.decode()
+    assert 'href="/agency/retention/"' in page
