@@ -131,3 +131,19 @@ def test_plan_page_queries_do_not_grow_with_the_plan(client, coord, plan, django
         services.kpi_value_record(user=coord, plan=plan, kpi=kpi, data={"period": "2026-Q1", "value": str(i)})
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(f"/network/plans/{plan.ref}/")
+
+
+def test_api_reads_the_directory_matrix_and_visible_plans(client, coord, plan, make_user, agencies):
+    from lantern.platform.accounts.services import token_create
+
+    cw = make_user(Role.CASEWORKER, username="cw-api")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token_create(user=cw)[1]}"}
+    orgs = client.get("/api/v1/network/organisations?strand=protection", **headers).json()
+    assert [o["key"] for o in orgs] == ["ngo-a"] and orgs[0]["on_platform"] and orgs[0]["languages"] == ["ro", "ne"]
+    body = client.get(f"/api/v1/network/plans/{plan.ref}", **headers).json()
+    assert body["actions"][0]["overdue"] is True and body["recommendations"] == ["3.1", "3.2"]
+    other = {"HTTP_AUTHORIZATION": f"Bearer {token_create(user=make_user(Role.COORDINATOR, agency=agencies[1]))[1]}"}
+    a = client.get(f"/api/v1/network/plans/{plan.ref}", **other)
+    b = client.get("/api/v1/network/plans/P-ZZZZZZZZZZ", **other)
+    assert a.status_code == b.status_code == 404 and a.json() == b.json()
+    assert client.get("/api/v1/network/plans", **other).json() == []

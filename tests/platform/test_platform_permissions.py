@@ -496,6 +496,14 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("network/plans/<str:ref>/notes/", "network-plan-note-add"): Case(
         "POST", lambda w, s: _net_path(w, s, "notes/"), "network.edit", 302, scoped=True,
         data=lambda w, s: {"title": "t", "language": "en", "body": "# Note"}),
+    ("api/v1/network/organisations", "organisation_list"): Case(
+        "GET", lambda w, s: "/api/v1/network/organisations?country=RO", "network.read", 200, api=True),
+    ("api/v1/network/responsibilities", "responsibility_list"): Case(
+        "GET", lambda w, s: "/api/v1/network/responsibilities?country=RO", "network.read", 200, api=True),
+    ("api/v1/network/plans", "plan_list"): Case("GET", lambda w, s: "/api/v1/network/plans", "network.read", 200,
+                                                api=True),
+    ("api/v1/network/plans/<ref>", "plan_read"): Case(
+        "GET", lambda w, s: f"/api/v1/network/plans/{_net_plan(w, s)}", "network.read", 200, scoped=True, api=True),
     # -- end of network app --
 }
 

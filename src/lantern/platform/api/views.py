@@ -316,3 +316,8 @@ api.add_router("/", _releases_router)
 from lantern.platform.referrals.api import router as _referrals_router  # noqa: E402
 
 api.add_router("/", _referrals_router)
+
+# network tools, read-only (lantern.platform.network)
+from lantern.platform.network.api import router as _network_router  # noqa: E402
+
+api.add_router("/", _network_router)
