@@ -75,6 +75,8 @@ def test_only_coordinators_edit_and_only_in_their_own_country(coord, caseworker,
         services.organisation_update(user=coord, organisation=org, data=org_data(country="AT"))
     org.refresh_from_db()
     assert (org.name, org.country) == ("NGO East", "RO")
+    denied = AuditEvent.objects.filter(action="organisation.update", outcome="denied")
+    assert denied.count() == 2 and {e.detail for e in denied} == {"other country"}
     services.organisation_update(user=coord, organisation=org, data=org_data(name="NGO East Iasi", languages="ro"))
     row = AuditEvent.objects.filter(action="organisation.update", outcome="ok").get()
     assert row.detail == "fields=languages,name" and "Iasi" not in row.detail

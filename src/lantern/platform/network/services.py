@@ -70,6 +70,10 @@ def _edit(action: str, object_type: str):
                              object_ref=plan.ref if plan is not None else "", outcome=Outcome.INVALID,
                              detail="fields=" + ",".join(sorted({p.field or "" for p in exc.problems})))
                 raise
+            except PermissionDenied:  # another country's entry: audited after the rollback, so the row stays
+                audit_record(actor=user, action=action, object_type=object_type, outcome=Outcome.DENIED,
+                             detail="other country")
+                raise
 
         return wrapper
 
@@ -124,9 +128,8 @@ def _list(value: Any) -> list[str]:
 
 
 def _same_country(user, country: str, action: str, object_type: str) -> None:
+    """Coordinators edit their own country's directory and matrix (403 otherwise, audited by ``_edit``)."""
     if user.agency.country != country:
-        audit_record(actor=user, action=action, object_type=object_type, outcome=Outcome.DENIED,
-                     detail="other country")
         raise PermissionDenied
 
 
