@@ -147,3 +147,20 @@ def test_api_reads_the_directory_matrix_and_visible_plans(client, coord, plan, m
     b = client.get("/api/v1/network/plans/P-ZZZZZZZZZZ", **other)
     assert a.status_code == b.status_code == 404 and a.json() == b.json()
     assert client.get("/api/v1/network/plans", **other).json() == []
+
+
+def test_editing_a_plan_opens_it_to_the_network_and_keeps_the_responsible_participants(client, coord, plan, make_user,
+                                                                                       agencies):
+    other = make_user(Role.CASEWORKER, agency=agencies[1])
+    client.force_login(coord)
+    form = {"title": "CLAIMED roll-out 2026", "period_start": "2026-01-01", "period_end": "2027-12-31",
+            "recommendations": ["3.2"], "visibility": "network", "participants": []}
+    bad = client.post(f"/network/plans/{plan.ref}/edit/", {**form, "period_end": "2025-01-01"})
+    assert bad.status_code == 422 and "must not be before the start" in bad.content.decode()
+    assert client.post(f"/network/plans/{plan.ref}/edit/", form).status_code == 302
+    plan.refresh_from_db()
+    assert (plan.title, plan.recommendations, plan.visibility) == ("CLAIMED roll-out 2026", ["3.2"], "network")
+    assert [o.key for o in plan.participants.all()] == ["ngo-a"]  # responsible for an action: stays
+    client.force_login(other)
+    assert client.get(f"/network/plans/{plan.ref}/").status_code == 200
+    assert client.get(f"/network/plans/{plan.ref}/edit/").status_code == 403

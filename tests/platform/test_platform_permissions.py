@@ -479,6 +479,8 @@ MATRIX: dict[tuple[str, str], Case] = {
                                                         200),
     ("network/plans/<str:ref>/", "network-plan"): Case(
         "GET", lambda w, s: _net_path(w, s, ""), "network.read", 200, scoped=True),
+    ("network/plans/<str:ref>/edit/", "network-plan-edit"): Case(
+        "GET", lambda w, s: _net_path(w, s, "edit/"), "network.edit", 200, scoped=True),
     ("network/plans/<str:ref>/actions/", "network-plan-action-add"): Case(
         "POST", lambda w, s: _net_path(w, s, "actions/"), "network.edit", 302, scoped=True,
         data=lambda w, s: {"title": "t", "responsible": _net_org(w), "due_date": "2026-09-30", "status": "planned"}),

@@ -317,6 +317,43 @@ def plan_create(*, user, data: dict) -> ActionPlan:
     return plan
 
 
+@_edit("plan.update", "plan")
+def plan_update(*, user, plan: ActionPlan, data: dict) -> ActionPlan:
+    """Change a plan's title, period, recommendations, visibility and participants. The organisations
+    responsible for its actions stay participants (they must keep reading their tasks)."""
+    problems: list[Problem] = []
+    title = _text(data, "title", problems, required=True, limit=200)
+    start, end = _date(data, "period_start", problems), _date(data, "period_end", problems)
+    if start and end and end < start:
+        problems.append(Problem("must not be before the start", field="period_end"))
+    recs = _list(data.get("recommendations"))
+    bad = [r for r in recs if r not in RECOMMENDATIONS]
+    if bad:
+        problems.append(Problem(f"not a recommendation of the report: {', '.join(bad[:5])}",
+                                field="recommendations"))
+    visibility = str(data.get("visibility") or "")
+    if visibility not in Visibility.values:
+        problems.append(Problem(f"must be one of {', '.join(Visibility.values)}", field="visibility"))
+    participants = _organisations(data.get("participants"), problems, "participants")
+    if problems:
+        raise ValidationError(problems)
+    responsible = {a.responsible for a in plan.actions.select_related("responsible")}
+    new = {"title": title, "period_start": start, "period_end": end,
+           "recommendations": sorted(set(recs), key=RECOMMENDATIONS.index), "visibility": visibility}
+    changed = sorted(k for k, v in new.items() if getattr(plan, k) != v)
+    wanted = set(participants) | responsible
+    if wanted != set(plan.participants.all()):
+        changed.append("participants")
+    for k, v in new.items():
+        setattr(plan, k, v)
+    plan.updated_at = timezone.now()
+    plan.save()
+    plan.participants.set(wanted)
+    audit_record(actor=user, action="plan.update", object_type="plan", object_ref=plan.ref,
+                 detail="fields=" + ",".join(changed))
+    return plan
+
+
 def _touch(plan: ActionPlan) -> None:
     plan.updated_at = timezone.now()
     plan.save(update_fields=["updated_at"])

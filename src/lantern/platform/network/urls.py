@@ -13,6 +13,7 @@ urlpatterns = [
     path("network/plans/", views.plan_list, name="network-plans"),
     path("network/plans/new/", views.plan_create, name="network-plan-create"),
     path("network/plans/<str:ref>/", views.plan_detail, name="network-plan"),
+    path("network/plans/<str:ref>/edit/", views.plan_edit, name="network-plan-edit"),
     path("network/plans/<str:ref>/actions/", views.plan_action_add, name="network-plan-action-add"),
     path("network/plans/<str:ref>/actions/<int:action_id>/", views.plan_action_update,
          name="network-plan-action-update"),

@@ -202,6 +202,22 @@ def plan_create(request):
     return render(request, "network/plan_form.html", {"form": form}, status=status)
 
 
+@login_required
+def plan_edit(request, ref):
+    plan = _editable_plan(request, ref, "plan.update")
+    initial = {"title": plan.title, "period_start": plan.period_start, "period_end": plan.period_end,
+               "recommendations": plan.recommendations, "visibility": plan.visibility,
+               "participants": [o.key for o in plan.participants.all()]}
+    form = PlanForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if _call(form, lambda d: services.plan_update(user=request.user, plan=plan, data=d)) is not None:
+            messages.success(request, _("Action plan saved."))
+            return redirect("network-plan", ref=plan.ref)
+        status = 422
+    return render(request, "network/plan_form.html", {"form": form, "plan": plan}, status=status)
+
+
 def _plan_context(request, plan, **forms):
     today = timezone.localdate()
     editable = selectors.can_edit_plan(request.user, plan)
