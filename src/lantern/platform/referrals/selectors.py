@@ -56,13 +56,6 @@ def referral_list_for_user(*, user, box: str = "all", status: str = "") -> Query
     return qs.order_by("-sent_at", "-id")
 
 
-def referral_counts_for_user(*, user) -> dict[str, int]:
-    """For the header: referrals waiting for the user's agency to answer."""
-    if not has_capability(user, "referral.receive"):
-        return {"waiting": 0}
-    return {"waiting": Referral.objects.filter(to_agency_id=user.agency_id, status=Status.SENT).count()}
-
-
 def referral_get_for_user(*, user, ref: str, capability: str | None = None) -> Referral:
     """One referral of the user's agency (sent or received) by its reference, or Http404 (missing and other
     agencies' alike). Audited as a read."""
