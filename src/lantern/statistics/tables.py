@@ -576,11 +576,6 @@ def linked_families(tables: list[StatTable]) -> list[Family]:
     return out
 
 
-def linked_pairs(tables: list[StatTable]) -> dict[tuple, tuple[list[int], list[tuple[int, int, np.ndarray, np.ndarray]]]]:
-    """Families of tables counting the same persons, with the cells each pair shares (no nesting)."""
-    return {_family(tables[f.members[0]].spec): (f.members, f.links) for f in linked_families(tables) if f.links}
-
-
 def _parts(tables: list[StatTable], members: list[int]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     return [(tables[t].protected.counts, tables[t].protected.status != PUBLISHED, tables[t].protected.status == "primary")
             for t in members]
