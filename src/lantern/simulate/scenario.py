@@ -182,10 +182,6 @@ def _key_name(k, path, ctx):
         ctx.bad(path, f"name {k!r} must start with a letter and use only letters, digits, '_' and '-'")
 
 
-def _key_any(k, path, ctx):
-    return None
-
-
 def _mapping(v, path, ctx) -> dict | None:
     if not isinstance(v, dict):
         ctx.bad(path, f"must be a mapping, got {type(v).__name__}")

@@ -36,7 +36,6 @@ from lantern.platform.api.schemas import (
 )
 from lantern.platform.cases import imports, selectors, services
 from lantern.platform.cases.export import assessment_flat_row
-from lantern.platform.roles import has_capability
 
 
 class BearerToken(HttpBearer):
@@ -294,12 +293,6 @@ def assessments_import(request, file: File[UploadedFile], format: Form[str] = "c
     if report.ok:
         return Status(200, body)
     return Status(400 if any(p.record == "file" for p in report.problems) else 422, body)
-
-
-def capabilities_of(user) -> list[str]:  # used by the docs and the web UI
-    from lantern.platform.roles import CAPABILITIES
-
-    return [c for c in CAPABILITIES if has_capability(user, c)]
 
 
 # intervention plans and screening explanations (lantern.platform.interventions)
