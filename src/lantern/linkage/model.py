@@ -67,16 +67,6 @@ def _jw(engine: str, a: str, b: str) -> str:
     return f"jaro_winkler_similarity({a}, {b})" if engine == "duckdb" else f"jaro_winkler({a}, {b})"
 
 
-def dice_sql(col_l: str, col_r: str, words: int) -> str:
-    """Dice coefficient of two Bloom filters stored as ``words`` signed 64-bit columns.
-
-    ``2·|A∧B| / (|A|+|B|)``; ``<col>_bfn`` holds the precomputed popcount of each filter. Uses only
-    ``bit_count`` and ``&``, which DuckDB and Spark SQL both provide.
-    """
-    inter = " + ".join(f"bit_count({col_l}_bf{i} & {col_r}_bf{i})" for i in range(words))
-    return f"(2.0 * ({inter}) / nullif({col_l}_bfn + {col_r}_bfn, 0))"
-
-
 @dataclass
 class ModelSpec:
     """What the data offers: optional roles present, extras, encoded or plaintext, filter width."""
@@ -100,7 +90,11 @@ class ModelSpec:
 
 
 def _dice(spec: ModelSpec, col: str, other: str | None = None) -> str:
-    """Dice similarity of the Bloom filters of ``col`` (left) and ``other`` (right, default ``col``)."""
+    """Dice similarity of the Bloom filters of ``col`` (left) and ``other`` (right, default ``col``).
+
+    ``2·|A∧B| / (|A|+|B|)`` over ``spec.words`` signed 64-bit columns; ``<col>_bfn`` holds each filter's
+    precomputed popcount. Only ``bit_count`` and ``&``, which DuckDB and Spark SQL both provide.
+    """
     other = other or col
     w = spec.words
     inter = " + ".join(f"CAST(bit_count({col}_bf{i}_l & {other}_bf{i}_r) AS INT)" for i in range(w))
