@@ -92,6 +92,22 @@ def test_json_output_has_the_contract_keys():
     assert lo < d["estimate"] < hi
 
 
+def test_cli_bootstrap_reproduces_r_by_default_and_takes_rng():
+    """`lantern estimate Western.csv --bootstrap 1000` prints SparseMSE's BCa limits (iseed 1234);
+    --rng numpy switches stream; a bad --rng is refused with exit 2."""
+    code, out = _run(["estimate", str(DATA / "Western.csv"), "--format", "json", "--bootstrap", "1000"])
+    assert code == 0
+    d = json.loads(out)
+    assert d["bootstrap"]["random_stream"] == "r" and d["bootstrap"]["seed"] == 1234
+    assert d["intervals"]["bca"]["0.95"] == pytest.approx([1293.213942, 3672.036563], rel=1e-8)
+    code, out = _run(["estimate", str(DATA / "Western.csv"), "--format", "json", "--bootstrap", "200",
+                      "--rng", "numpy", "--seed", "5"])
+    assert code == 0 and json.loads(out)["bootstrap"] == {**json.loads(out)["bootstrap"], "random_stream": "numpy",
+                                                          "seed": 5}
+    code, out = _run(["estimate", str(DATA / "Western.csv"), "--bootstrap", "10", "--rng", "mersenne"])
+    assert code == 2 and "random stream" in out
+
+
 def test_json_marks_minus_infinity_terms():
     code, out = _run(["estimate", str(DATA / "NewOrl.csv"), "--format", "json", "--method", "fixed",
                       "--model", "A:B + D:E"])

@@ -128,3 +128,12 @@ def test_lognormal_interval_uses_intercept_variance(mse_data):
     sd = np.sqrt(res.intercept_var[0])
     lo = table.observed + np.exp(norm.ppf(0.025, res.fit.coef[0, 0], sd))
     assert fit.intervals_["lognormal"][0.95][0] == pytest.approx(lo, rel=1e-10)
+
+
+def test_tidy_order_is_r_tidylists_order():
+    """Codes (list 1 = bit 0) of the rows of SparseMSE ``tidylists`` for four lists, printed by R 4.2.2
+    from that function's construction (rbind(cbind(1, zm), cbind(0, zm)), order by number of lists)."""
+    from lantern.estimation.table import tidy_order
+
+    assert (tidy_order(4) + 1).tolist() == [1, 2, 4, 8, 3, 5, 9, 6, 10, 12, 7, 11, 13, 14, 15]
+    assert sorted(tidy_order(6).tolist()) == list(range(63))

@@ -19,7 +19,11 @@ def estimate(
     max_order: Annotated[int | None, typer.Option(help="Highest interaction order (bic/aic/bayes)")] = None,
     threshold: Annotated[float, typer.Option(help="Stepwise p-value threshold")] = 0.02,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap replicates for the BCa interval (0 = none)")] = 0,
-    seed: Annotated[int | None, typer.Option(help="Random seed (bootstrap, MCMC)")] = None,
+    seed: Annotated[int | None, typer.Option(
+        help="Random seed (bootstrap, MCMC). With --rng r the bootstrap defaults to 1234, as R's packages")] = None,
+    rng: Annotated[str, typer.Option(
+        "--rng", help="Bootstrap random stream: r (R's set.seed + rmultinom: same replicates and BCa limits "
+                      "as SparseMSE/MultipleSystemsEstimation with iseed = seed) | numpy")] = "r",
     levels: Annotated[str, typer.Option(help="Interval levels, comma-separated")] = "0.8,0.95",
     prior: Annotated[str, typer.Option(help="bayes: proper | improper prior on interactions")] = "proper",
     prior_variance: Annotated[float, typer.Option(help="bayes: prior variance of interactions")] = 1.0,
@@ -74,12 +78,12 @@ def estimate(
         if by is not None:
             _stratified(files[0], by, output_format, dict(
                 method=method, model=model, threshold=threshold, max_order=max_order, bootstrap=bootstrap,
-                levels=lvls, prior=prior, prior_variance=prior_variance, mcmc=mcmc, seed=seed,
+                levels=lvls, prior=prior, prior_variance=prior_variance, mcmc=mcmc, seed=seed, random_stream=rng,
         delta=delta, prior_n=prior_n, max_missing=max_missing))
             return
         table = read_table(files[0])
     est = MSE(method=method, model=model, threshold=threshold, max_order=max_order, bootstrap=bootstrap,
-              levels=lvls, prior=prior, prior_variance=prior_variance, mcmc=mcmc, seed=seed,
+              levels=lvls, prior=prior, prior_variance=prior_variance, mcmc=mcmc, seed=seed, random_stream=rng,
         delta=delta, prior_n=prior_n, max_missing=max_missing)
     with progress_bar() as bar:
         task = bar.add_task(f"estimating ({method})", total=None)

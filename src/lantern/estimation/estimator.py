@@ -44,6 +44,7 @@ from lantern.estimation.models import (
     popcount,
     term_name,
 )
+from lantern.estimation.rstream import r_multinomial_resamples
 from lantern.estimation.selection import best_by_score, fit_models, score_models, stepwise
 from lantern.estimation.table import CaptureTable, as_table
 
@@ -61,6 +62,8 @@ def _one_blas_thread():
 METHODS = ("stepwise", "bic", "aic", "fixed", "main", "bayes", "latent", "dga")
 POSTERIOR = ("bayes", "latent", "dga")
 DEFAULT_LEVELS = (0.8, 0.95)
+RANDOM_STREAMS = ("r", "numpy")
+R_DEFAULT_SEED = 1234  # SparseMSE / MultipleSystemsEstimation ``iseed``
 
 
 @dataclass
@@ -177,7 +180,16 @@ class MSE:
     max_missing : int, optional
         ``dga``: largest number of unobserved people on the grid (default ``max(2000, 20 x observed)``).
     seed : int, optional
-        Seed for the bootstrap and the MCMC; give one to reproduce results.
+        Seed for the bootstrap and the MCMC; give one to reproduce results. With
+        ``random_stream="r"`` the bootstrap is seeded with 1234 when none is given (the ``iseed``
+        default of SparseMSE and MultipleSystemsEstimation), so it is reproducible by default.
+    random_stream : {"r", "numpy"}
+        Random stream of the bootstrap. ``"r"`` (default) draws the multinomial resamples exactly as
+        R does after ``set.seed(seed)`` (:mod:`lantern.estimation.rstream`), in the order R's packages
+        resample the cells (the input rows as given for stepwise/fixed/main, as SparseMSE
+        ``estimatepopulation``; ``tidylists`` order for BIC/AIC, as MultipleSystemsEstimation
+        ``bootstrapcal``): the same seed gives R's bootstrap replicates and hence R's BCa limits.
+        ``"numpy"`` uses numpy's generator (faster for very many replicates; same distribution).
 
     Attributes
     ----------
@@ -214,6 +226,7 @@ class MSE:
         prior_n: str = "inverse",
         max_missing: int | None = None,
         seed: int | None = None,
+        random_stream: str = "r",
     ):
         self.method = method
         self.model = model
@@ -233,6 +246,7 @@ class MSE:
         self.prior_n = prior_n
         self.max_missing = max_missing
         self.seed = seed
+        self.random_stream = random_stream
 
     # ------------------------------------------------------------------ helpers
     def _validate(self, table: CaptureTable) -> None:
@@ -245,6 +259,12 @@ class MSE:
             raise ValidationError("a model is only used with method 'fixed'", field="model")
         if not 0 <= self.threshold <= 1:
             raise ValidationError("the stepwise threshold must be between 0 and 1", field="threshold")
+        if self.random_stream not in RANDOM_STREAMS:
+            raise ValidationError(f"unknown random stream {self.random_stream!r}; choose one of "
+                                  f"{', '.join(RANDOM_STREAMS)}", field="random_stream")
+        if self.seed is not None and not -(2**31) < int(self.seed) < 2**31:
+            raise ValidationError("the seed must be an integer between -2147483647 and 2147483647 "
+                                  "(R's set.seed range)", field="seed")
         if self.bootstrap < 0:
             raise ValidationError("the number of bootstrap replicates cannot be negative", field="bootstrap")
         for lvl in self.levels:
@@ -464,6 +484,7 @@ class MSE:
                     s = model_string(m, table.lists)
                     chosen[s] = chosen.get(s, 0) + 1
             boot_info = {"replicates": int(len(boot)), "valid": int(ok.sum()), "acceleration": ahat,
+                         "random_stream": self.random_stream, "seed": self._boot_seed,
                          "estimates": [float(x) for x in boot],
                          "models_chosen": dict(sorted(chosen.items(), key=lambda kv: -kv[1])[:20])}
             same = chosen.get(self.model_.string, 0) / max(1, int(ok.sum()))
@@ -569,7 +590,14 @@ class MSE:
         t = table.n_lists
         y = table.counts
         n = int(y.sum())
-        Y = rng.multinomial(n, y / n, size=self.bootstrap)
+        if self.random_stream == "r":
+            self._boot_seed = R_DEFAULT_SEED if self.seed is None else int(self.seed)
+            order = table.resampling_order(as_given=self.method not in ("bic", "aic"))
+            Y = np.zeros((self.bootstrap, len(y)), dtype=np.int64)
+            Y[:, order] = r_multinomial_resamples(y[order], self.bootstrap, self._boot_seed)
+        else:
+            self._boot_seed = self.seed
+            Y = rng.multinomial(n, y / n, size=self.bootstrap)
         boot, models_b = self._choose_batch(t, Y, model, all_models, order_idx)
         pos = np.flatnonzero(y > 0)
         J = np.repeat(y[None, :], len(pos), axis=0)

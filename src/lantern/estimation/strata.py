@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lantern.errors import Problem, ValidationError
-from lantern.estimation.estimator import MSE, EstimationResult
+from lantern.estimation.estimator import MSE, R_DEFAULT_SEED, EstimationResult
 from lantern.estimation.table import table_from_frame
 
 
@@ -44,7 +44,11 @@ def estimate_by_stratum(frame, by: str, *, min_observed: int = 30, **mse_kwargs)
     strata: dict[str, EstimationResult] = {}
     boots = []
     problems = []
-    for value, part in frame.groupby(by, dropna=False, sort=True):
+    # one seed per stratum: with a shared seed the strata's resamples would reuse one random stream,
+    # their bootstrap estimates would move together and the interval of the sum would be too wide
+    base_seed = mse_kwargs.pop("seed", None)
+    base_seed = R_DEFAULT_SEED if base_seed is None else int(base_seed)
+    for k, (value, part) in enumerate(frame.groupby(by, dropna=False, sort=True)):
         name = "(missing)" if pd.isna(value) else str(value)
         table = table_from_frame(part.drop(columns=[by]), source=f"stratum {by}={name}")
         if table.observed < min_observed:
@@ -52,7 +56,7 @@ def estimate_by_stratum(frame, by: str, *, min_observed: int = 30, **mse_kwargs)
                 f"only {table.observed} people observed in this stratum (fewer than {min_observed}); "
                 "merge it with another or do not stratify by this column", field=by, record=f"{by}={name}"))
             continue
-        fit = MSE(**mse_kwargs).fit(table)
+        fit = MSE(**mse_kwargs, seed=(base_seed + k) % (2**31 - 1)).fit(table)
         strata[name] = fit.result_
         if fit.bootstrap_estimates_ is not None:
             boots.append(fit.bootstrap_estimates_)

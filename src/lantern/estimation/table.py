@@ -34,6 +34,11 @@ class CaptureTable:
     counts : numpy.ndarray of int, shape (2**t - 1,)
         ``counts[k]`` is the number of people whose history has code ``k + 1``.
 
+    input_order : tuple of int, optional
+        Cell indices of the input's rows, in the order they were given (tables with a count
+        column only). R's stepwise bootstrap resamples the rows in this order, so an R-compatible
+        bootstrap needs it (see :mod:`lantern.estimation.rstream`).
+
     Notes
     -----
     Histories absent from the input have count zero, as in SparseMSE's ``tidylists``.
@@ -41,6 +46,7 @@ class CaptureTable:
 
     lists: tuple[str, ...]
     counts: np.ndarray
+    input_order: tuple[int, ...] | None = None
 
     @property
     def n_lists(self) -> int:
@@ -74,7 +80,19 @@ class CaptureTable:
         return rows
 
     def with_counts(self, counts: np.ndarray) -> CaptureTable:
-        return CaptureTable(self.lists, np.asarray(counts, dtype=np.int64))
+        return CaptureTable(self.lists, np.asarray(counts, dtype=np.int64), self.input_order)
+
+    def resampling_order(self, *, as_given: bool) -> np.ndarray:
+        """Cell indices in the order R resamples them.
+
+        ``as_given=True``: the rows of the input as given (SparseMSE ``estimatepopulation`` and
+        MultipleSystemsEstimation ``estimate_population_stepwise`` resample ``zdat`` itself);
+        ``False``, or input without rows (one row per person, linked histories): every observable
+        history in ``tidylists`` order (MultipleSystemsEstimation ``bootstrapcal``).
+        """
+        if as_given and self.input_order is not None:
+            return np.asarray(self.input_order, dtype=np.int64)
+        return tidy_order(self.n_lists)
 
     @classmethod
     def from_histories(
@@ -128,7 +146,8 @@ class CaptureTable:
             raise ValidationError(problems)
         full = np.zeros(2 ** len(lists) - 1, dtype=np.int64)
         np.add.at(full, code - 1, cnt.astype(np.int64))
-        table = cls(lists, full)
+        order = None if counts is None else tuple(int(c) - 1 for c in code)
+        table = cls(lists, full, order)
         table.check_informative(source=source)
         return table
 
@@ -145,6 +164,21 @@ class CaptureTable:
         ]
         if problems:
             raise ValidationError(problems)
+
+
+def tidy_order(t: int) -> np.ndarray:
+    """Cell indices of the ``2**t - 1`` observable histories in the order of R's ``tidylists``.
+
+    That order is: by the number of lists a history is on, then with the first list as the most
+    significant digit, from high to low (for three lists: A, B, C, AB, AC, BC, ABC).
+    """
+    codes = np.arange(1, 2**t, dtype=np.int64)
+    # first list most significant: reverse the bit order of each code
+    rev = np.zeros_like(codes)
+    for i in range(t):
+        rev |= ((codes >> i) & 1) << (t - 1 - i)
+    ones = np.array([bin(int(c)).count("1") for c in codes])
+    return codes[np.lexsort((-rev, ones))] - 1
 
 
 def cell_histories(t: int) -> np.ndarray:
