@@ -28,6 +28,8 @@ HERE = Path(__file__).parent / "data"
 SPARSEMSE_RUN = {
     "Western": (-0.0950102557105, (1293.213942, 1343.288882, 2998.538644, 3672.036563)),
     "UKdat_5": (-0.0121810813738, (8784.779909, 9623.856955, 12531.138515, 14700.549160)),
+    # three of these resamples leave list B empty: SparseMSE then keeps main effects (see selection.stepwise)
+    "NewOrl": (-0.0293324190814, (717.2108326, 717.2108326, 1248.3339162, 1657.6079690)),
 }
 
 # (data, method, published 95% limits, published 80% limits or None, provenance)
@@ -59,12 +61,12 @@ def test_bootstrap_replicates_and_bca_limits_equal_a_sparsemse_run(mse_data, nam
 @pytest.mark.parametrize("name,method,ref95,ref80,source", PUBLISHED, ids=[p[0] for p in PUBLISHED])
 def test_published_bca_limits_within_3_percent(mse_data, name, method, ref95, ref80, source):
     """With the defaults (R's stream, iseed 1234, 1000 replicates) every published limit is matched
-    within 3% (in fact within 1%: the papers' runs are this same computation)."""
+    within 3% (in fact within 0.7%: the papers' runs are this same computation)."""
     fit = MSE(method=method, bootstrap=1000, intervals=["bca"], levels=(0.8, 0.95)).fit(mse_data(name))
     for level, ref in ((0.95, ref95), (0.8, ref80)):
         if ref is not None:
             np.testing.assert_allclose(fit.intervals_["bca"][level], ref, rtol=0.03, err_msg=f"{level} {source}")
-            np.testing.assert_allclose(fit.intervals_["bca"][level], ref, rtol=0.01, err_msg=f"{level} {source}")
+            np.testing.assert_allclose(fit.intervals_["bca"][level], ref, rtol=0.007, err_msg=f"{level} {source}")
 
 
 def test_seed_and_stream_change_the_limits_and_are_reported(mse_data):

@@ -30,6 +30,7 @@ from lantern.estimation.existence import (
 )
 from lantern.estimation.glm import BatchFit, fit_poisson_batch, fit_poisson_packed
 from lantern.estimation.models import all_terms, design_matrix, main_effects, popcount
+from lantern.estimation.table import cell_histories
 
 
 @dataclass
@@ -176,7 +177,10 @@ def stepwise(
     Xp = design_matrix(t, tuple(pairs))  # (C, npairs)
     nstar = y @ Xp                        # (B, npairs) observed overlaps
     included = np.zeros((B, len(pairs)), bool)
-    active = np.ones(B, bool)
+    # A table with an empty list (a bootstrap resample can have one) keeps main effects: the list's
+    # main effect is at minus infinity, so SparseMSE's checkident finds no estimate for any model
+    # with a pair added, and its stepwisefit stops there.
+    active = (y @ cell_histories(t) > 0).all(axis=1)
     for _ in range(len(pairs)):
         idx = np.flatnonzero(active)
         if len(idx) == 0:
