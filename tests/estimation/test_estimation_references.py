@@ -2,7 +2,8 @@
 
 Every reference value below was printed by SparseMSE (Chan, Silverman & Vincent, CRAN 2019-2021) or
 MultipleSystemsEstimation (Silverman, GitHub bernardsilverman/MultipleSystemsEstimation, the
-pkgdown reference pages and vignettes "user-guide", "reproduce-2021"). Matching is to 1e-4 relative.
+pkgdown reference pages and vignettes "user-guide", "reproduce-2021"), or computed by SparseMSE's own
+R code run here under R 4.2.2 (SPARSEMSE_STEPWISE: every shipped data set). Matching is to 1e-4 relative.
 """
 
 import numpy as np
@@ -111,14 +112,34 @@ def test_extended_mle_model_marks_minus_infinity(mse_data):
     assert np.isfinite(fit.estimate_) and fit.estimate_ > fit.observed_
 
 
-# Regression values from this implementation for the other shipped data sets (stepwise, 0.02). They are
-# NOT published references: no printed output for these calls was found; they guard against change.
-REGRESSION = [("UKdat", 11417.9911), ("UKdat_4", 11015.2445), ("Ned", 111139.3712), ("Ned_5", 121521.6137),
-              ("NewOrl_5", 1034.1511), ("Kosovo", 14341.6638), ("Australia", 6496.0087), ("HIV", 11124.5785),
-              ("lesbian", 5350.5128), ("Artificial_3", 539.0939)]
+# SparseMSE run on every shipped data set, on 2026-12-04 with R 4.2.2 and lpSolve 5.6.18 (the package's
+# R code, cran/SparseMSE R/routines.R, from a scratch copy outside this repository):
+# estimatepopulation.0(zdat, method="stepwise", pthresh=0.02, quantiles=c(0.025, 0.975)) -> point
+# estimate, log-normal 95% limits, the two-list terms of the glm and the empty overlaps (-inf terms).
+SPARSEMSE_STEPWISE = [
+    ("Artificial_3", 539.0939294, (278.654157, 1170.885092), [], []),
+    ("Australia", 6496.008695, (2882.134856, 15401.36168), ['A:B', 'B:C', 'B:D'], []),
+    ("HIV", 11124.57847, (9519.534961, 13067.54456), [], []),
+    ("Korea", 268.7777778, (202.5328222, 390.1998794), ['b:c'], []),
+    ("Kosovo", 14341.6638, (12541.28083, 16540.18791), ['ABA:OSCE', 'EXH:ABA', 'EXH:HRW', 'EXH:OSCE', 'OSCE:HRW'], []),
+    ("lesbian", 5350.512758, (4838.619484, 5961.152188), ['A:D', 'B:C', 'B:D', 'C:D'], []),
+    ("Ned_5", 121521.6137, (98675.43227, 150138.9113), ['IO:K', 'IO:P', 'IO:Z', 'P:R', 'P:Z'], ['K:R']),
+    ("Ned", 111139.3712, (92439.85811, 133991.4671), ['I:Z', 'K:O', 'O:P', 'O:Z', 'P:R', 'P:Z'], ['I:K', 'K:R']),
+    ("NewOrl_5_v186", 981.431367, (636.4551462, 1590.60391), [], []),
+    ("NewOrl_5", 1034.151065, (658.2583921, 1708.602209), [], []),
+    ("NewOrl_v186", 1110.488081, (692.2132721, 1874.375748), ['D:E'], []),
+    ("NewOrl", 1183.692275, (720.9243504, 2046.057924), ['D:E'], []),
+    ("UKdat_4", 11015.24445, (9582.25966, 12735.25342), ['LA:NG', 'LA:PFNCA', 'NG:GO'], []),
+    ("UKdat_5", 11312.99029, (9884.402831, 13027.39665), ['GO:GP', 'LA:NG', 'LA:PFNCA', 'NG:GO', 'NG:GP', 'PFNCA:GP'], []),
+    ("UKdat", 11417.99109, (9977.28264, 13145.65651), ['GO:GP', 'LA:NG', 'LA:PF', 'NG:GO', 'NG:GP', 'PF:GP', 'PF:NCA'], []),
+    ("Western", 2483.38392, (1657.093666, 3830.030001), ['A:E'], []),
+]
 
 
-@pytest.mark.parametrize("name,value", REGRESSION)
-def test_stepwise_regression_values(mse_data, name, value):
-    fit = MSE(intervals=[]).fit(mse_data(name))
-    assert fit.estimate_ == pytest.approx(value, rel=1e-6)
+@pytest.mark.parametrize("name,value,ci95,terms,empty", SPARSEMSE_STEPWISE, ids=[r[0] for r in SPARSEMSE_STEPWISE])
+def test_stepwise_equals_sparsemse_on_every_shipped_data_set(mse_data, name, value, ci95, terms, empty):
+    fit = MSE(intervals=["lognormal"], levels=(0.95,)).fit(mse_data(name))
+    assert fit.estimate_ == pytest.approx(value, rel=REL)
+    np.testing.assert_allclose(fit.intervals_["lognormal"][0.95], ci95, rtol=REL)
+    assert sorted(t["term"] for t in fit.model_.terms) == sorted(terms + empty)
+    assert sorted(fit.model_.neg_inf_terms) == empty
