@@ -157,6 +157,11 @@ def _print_text(console, result, report) -> None:
         for lvl, (lo, hi) in sorted(levels.items()):
             table.add_row(m, f"{lvl:.0%}", f"{lo:,.1f}", f"{hi:,.1f}")
     console.print(table)
+    if result.bootstrap:
+        b = result.bootstrap
+        console.print(f"Bootstrap: {b['valid']} of {b['replicates']} replicates valid; "
+                      f"{'R' if b.get('random_stream') == 'r' else 'numpy'} random stream, seed {b.get('seed')}",
+                      highlight=False)
     for w in result.warnings:
         console.print(f"[yellow]warning:[/] {w}", highlight=False)
     if report:

@@ -157,8 +157,13 @@ def render_html(result: EstimationResult) -> str:
     boot_note = ""
     if result.bootstrap:
         top = ", ".join(f"{e(k)} ({v})" for k, v in list(result.bootstrap["models_chosen"].items())[:5])
+        stream = {"r": "R's random stream (the same resamples as R's set.seed + rmultinom)",
+                  "numpy": "numpy's random generator"}.get(result.bootstrap.get("random_stream"), "")
+        seed = result.bootstrap.get("seed")
         boot_note = (f"<p>{result.bootstrap['valid']} of {result.bootstrap['replicates']} bootstrap replicates "
-                     f"gave an estimate; models most often chosen: {top}.</p>")
+                     f"gave an estimate; models most often chosen: {top}. Resamples drawn with {stream}"
+                     f"{'' if seed is None else f', seed {seed}'}: the same seed gives the same interval, another "
+                     "seed moves the limits by the Monte Carlo error of the bootstrap.</p>")
     fig = lambda k: f"<figure>{figs[k]}</figure>" if k in figs else ""  # noqa: E731
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Multiple systems estimate</title>
