@@ -143,3 +143,22 @@ def test_stepwise_equals_sparsemse_on_every_shipped_data_set(mse_data, name, val
     np.testing.assert_allclose(fit.intervals_["lognormal"][0.95], ci95, rtol=REL)
     assert sorted(t["term"] for t in fit.model_.terms) == sorted(terms + empty)
     assert sorted(fit.model_.neg_inf_terms) == empty
+
+
+# Rcapture closedpCI.t on its HIV data (the shipped HIV.csv: 1896 people, four lists), as printed in
+# the package's example output tests/Examples/Rcapture-Ex.Rout.save (cran/Rcapture):
+#   mX = ~ . + c1:c2          -> multinomial abundance 12308,   95% profile CI 10266 - 14992.3
+#   mX = ~ (c1+c2+c3+c4)^2    -> multinomial abundance 23269.8, 95% profile CI 10027.6 - 50046.3
+RCAPTURE_PROFILE = [("[12,3,4]", 12308.0, (10266.0, 14992.3)),
+                    ("[12,13,14,23,24,34]", 23269.8, (10027.6, 50046.3))]
+
+
+@pytest.mark.parametrize("model,n_max,ci95", RCAPTURE_PROFILE, ids=[r[0] for r in RCAPTURE_PROFILE])
+def test_profile_interval_equals_rcapture(mse_data, model, n_max, ci95):
+    from lantern.estimation.intervals import profile_maximum
+
+    table = mse_data("HIV")
+    fit = MSE(method="fixed", model=model, intervals=["profile"], levels=(0.95,)).fit(table)
+    peak, _, _, _ = profile_maximum(4, parse_model(model, table.lists), table.counts, fit.estimate_)
+    assert peak == pytest.approx(n_max, abs=0.1)   # printed to one decimal; the profile is flat at its peak
+    np.testing.assert_allclose(fit.intervals_["profile"][0.95], ci95, atol=0.05)

@@ -17,7 +17,7 @@ one to quote when the model was chosen from the data.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import brentq
+from scipy.optimize import brentq, minimize_scalar
 from scipy.special import gammaln
 from scipy.stats import chi2, norm
 
@@ -90,30 +90,51 @@ def profile_loglik(t: int, model: frozenset[int], counts: np.ndarray, N: np.ndar
     return gammaln(N + 1) - gammaln(N - n + 1) + terms.sum(axis=1)
 
 
-def profile_interval(t: int, model: frozenset[int], counts: np.ndarray, estimate: float, level: float) -> tuple[float, float]:
-    """Profile-likelihood interval for N (Rcapture ``closedpCI.t`` style), N >= observed."""
+def profile_maximum(t: int, model: frozenset[int], counts: np.ndarray, estimate: float) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """Maximum of the profile likelihood: ``(N_max, l_max, grid, l(grid))``.
+
+    A grid from the observed count to 20 times the estimate locates the peak; a bounded scalar
+    search between the grid points around it refines it (as Rcapture's ``optimize``). The peak,
+    the multinomial estimate of N, lies a little below the Poisson estimate.
+    """
     counts = np.asarray(counts, float)
     n = counts.sum()
-    crit = chi2.ppf(level, 1) / 2.0
-    # locate the maximum of the profile on a grid, then refine
     hi_guess = max(estimate * 20, n + 50)
     grid = n + np.concatenate([[0.0], np.geomspace(1e-3, hi_guess - n, 120)])
     ll = profile_loglik(t, model, counts, grid)
     k = int(np.nanargmax(ll))
-    lmax = ll[k]
-    peak = grid[k]
+    lo_b, hi_b = grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]
+    if hi_b > lo_b:
+        res = minimize_scalar(lambda x: -float(profile_loglik(t, model, counts, np.array([x]))[0]),
+                              bounds=(lo_b, hi_b), method="bounded", options={"xatol": 1e-6 * max(1.0, hi_b)})
+        if -res.fun > ll[k]:
+            return float(res.x), float(-res.fun), grid, ll
+    return float(grid[k]), float(ll[k]), grid, ll
+
+
+def profile_interval(t: int, model: frozenset[int], counts: np.ndarray, estimate: float, level: float) -> tuple[float, float]:
+    """Profile-likelihood interval for N (Rcapture ``closedpCI.t``), N >= observed.
+
+    The limits are where the profile log-likelihood falls ``chi2_1(level) / 2`` below its maximum;
+    the log-likelihood is Rcapture's up to a constant (its Stirling correction term is exact here).
+    """
+    counts = np.asarray(counts, float)
+    n = counts.sum()
+    crit = chi2.ppf(level, 1) / 2.0
+    peak, lmax, grid, ll = profile_maximum(t, model, counts, estimate)
 
     def g(x):
         return float(profile_loglik(t, model, counts, np.array([x]))[0] - (lmax - crit))
 
-    if ll[0] >= lmax - crit:
+    below = np.flatnonzero((grid < peak) & (ll < lmax - crit))
+    if len(below) == 0:
         lo = n
     else:
-        j = np.flatnonzero(ll[:k + 1] < lmax - crit)[-1]
-        lo = brentq(g, grid[j], grid[j + 1]) if j + 1 <= k else n
-    above = np.flatnonzero(ll[k:] < lmax - crit)
+        j = below[-1]
+        lo = brentq(g, grid[j], min(grid[j + 1], peak), xtol=1e-6)
+    above = np.flatnonzero((grid > peak) & (ll < lmax - crit))
     if len(above) == 0:
         return (float(lo), float("inf"))
-    j = k + above[0]
-    hi = brentq(g, grid[j - 1] if j - 1 >= k else peak, grid[j])
+    j = above[0]
+    hi = brentq(g, max(grid[j - 1], peak), grid[j], xtol=1e-6)
     return (float(lo), float(hi))
