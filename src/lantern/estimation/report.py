@@ -158,7 +158,7 @@ def render_html(result: EstimationResult) -> str:
     if result.bootstrap:
         top = ", ".join(f"{e(k)} ({v})" for k, v in list(result.bootstrap["models_chosen"].items())[:5])
         stream = {"r": "R's random stream (the same resamples as R's set.seed + rmultinom)",
-                  "numpy": "numpy's random generator"}.get(result.bootstrap.get("random_stream"), "")
+                  "numpy": "numpy's random generator"}.get(str(result.bootstrap.get("random_stream")), "")
         seed = result.bootstrap.get("seed")
         boot_note = (f"<p>{result.bootstrap['valid']} of {result.bootstrap['replicates']} bootstrap replicates "
                      f"gave an estimate; models most often chosen: {top}. Resamples drawn with {stream}"
