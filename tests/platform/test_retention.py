@@ -49,8 +49,10 @@ def w(agencies, make_user, make_subject):
 
 
 def age(subject: Subject, days: int) -> Subject:
-    """Move every timestamped record of the subject ``days`` into the past (as if nothing happened since)."""
-    then = timezone.now() - dt.timedelta(days=days)
+    """Move every timestamped record of the subject ``days`` calendar days into the past (as if nothing
+    happened since). Noon local time of that date, not ``now - days``: across a daylight-saving change the
+    latter lands on the next local date when the test runs just before midnight."""
+    then = timezone.make_aware(dt.datetime.combine(TODAY - dt.timedelta(days=days), dt.time(12)))
     Subject.objects.filter(pk=subject.pk).update(created_at=then)
     Assessment.objects.filter(subject=subject).update(created_at=then)
     SubjectIdentity.objects.filter(subject=subject).update(updated_at=then)
