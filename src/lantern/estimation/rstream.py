@@ -7,9 +7,9 @@ call for all replicates, cells in the order of ``tidy_lists``). Their published 
 draw of that stream. With :class:`RStream` our bootstrap sees exactly the same resamples, so its
 limits equal R's, not merely agree within Monte Carlo error.
 
-What is reproduced (a Python implementation of the published algorithms; no R code is included; the
-details where R's arithmetic matters - the integer mode in BTPE's final test, the long-double
-remainder in ``rmultinom`` - were settled against R's own output, see the tests):
+What is reproduced (a Python implementation of the published algorithms; no R code is included;
+where a detail decides single draws - BTPE's final test uses the integer mode - it was settled
+against R's own output, see the tests):
 
 * ``set.seed(seed)`` for the default generator ("Mersenne-Twister", see R's ``?RNG``): the seed is
   scrambled by 50 steps of the linear congruential map ``s -> 69069 s + 1 (mod 2^32)``, then the
