@@ -58,6 +58,23 @@ def test_bootstrap_replicates_and_bca_limits_equal_a_sparsemse_run(mse_data, nam
     np.testing.assert_allclose([lo95, lo80, hi80, hi95], r_limits, rtol=1e-8)
 
 
+# SparseMSE estimatepopulation(zdat, nboot=300, method="main", alpha=c(0.025, 0.975)) under R 4.2.2, the
+# same run as above: (acceleration, 95% BCa limits).
+SPARSEMSE_MAIN_300 = {
+    "Korea": (-0.001934882043, (135.5134770, 153.5482842)),
+    "Western": (-0.03735461543, (1344.430496, 2913.469633)),
+    "UKdat_5": (-0.01101848769, (11924.42918, 15103.90829)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPARSEMSE_MAIN_300))
+def test_main_effects_bootstrap_equals_sparsemse(mse_data, name):
+    ahat, limits = SPARSEMSE_MAIN_300[name]
+    fit = MSE(method="main", bootstrap=300, intervals=["bca"], levels=(0.95,)).fit(mse_data(name))
+    assert fit.result_.bootstrap["acceleration"] == pytest.approx(ahat, rel=1e-6)
+    np.testing.assert_allclose(fit.intervals_["bca"][0.95], limits, rtol=1e-8)
+
+
 @pytest.mark.parametrize("name,method,ref95,ref80,source", PUBLISHED, ids=[p[0] for p in PUBLISHED])
 def test_published_bca_limits_within_3_percent(mse_data, name, method, ref95, ref80, source):
     """With the defaults (R's stream, iseed 1234, 1000 replicates) every published limit is matched
