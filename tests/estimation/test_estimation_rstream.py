@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lantern.estimation.rstream import RStream, r_multinomial_resamples
 
@@ -79,3 +81,17 @@ def test_invalid_parameters_are_refused():
     with pytest.raises(ValueError, match="rmultinom"):
         s.rmultinom(10, [0, 0])
     assert s.rbinom(0, 0.3) == 0 and s.rbinom(10, 0.0) == 0 and s.rbinom(10, 1.0) == 10
+
+
+
+@settings(max_examples=60, deadline=None)
+@given(counts=st.lists(st.integers(0, 400), min_size=2, max_size=40).filter(lambda c: sum(c) > 0),
+       seed=st.integers(-(2**31) + 1, 2**31 - 1))
+def test_resamples_are_multinomial_draws_of_the_counts(counts, seed):
+    """Any counts, any seed: every resample keeps the total, never fills an empty cell, and the
+    stream is a pure function of the seed."""
+    got = r_multinomial_resamples(counts, 5, seed)
+    c = np.asarray(counts)
+    assert (got >= 0).all() and (got.sum(axis=1) == c.sum()).all()
+    assert (got[:, c == 0] == 0).all()
+    np.testing.assert_array_equal(got, r_multinomial_resamples(counts, 5, seed))
