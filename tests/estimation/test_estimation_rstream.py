@@ -64,6 +64,14 @@ def test_resamples_of_counts_keep_the_total():
     np.testing.assert_array_equal(got, r_multinomial_resamples(counts, 30, seed=3))
 
 
+def test_negative_and_largest_seeds_as_r():
+    """R 4.2.2: set.seed(-5); runif(3) and set.seed(2147483647); rbinom(5, 100, 0.4)."""
+    s = RStream(-5)
+    assert [s.unif_rand() for _ in range(3)] == [0.73459476791322231, 0.33969277143478394, 0.19104528566822410]
+    s = RStream(2147483647)
+    assert [s.rbinom(100, 0.4) for _ in range(5)] == [37, 39, 36, 37, 37]
+
+
 def test_stream_is_continuous_across_buffer_refills():
     """More than one 4096-word block: draws after a refill continue R's sequence (binomials with a
     changing size, as rmultinom makes them, exercise the parameter cache too)."""
