@@ -204,7 +204,7 @@ def plan_create(request):
 
 @login_required
 def plan_edit(request, ref):
-    plan = _editable_plan(request, ref, "plan.update")
+    plan = _editable_plan(request, ref)
     initial = {"title": plan.title, "period_start": plan.period_start, "period_end": plan.period_end,
                "recommendations": plan.recommendations, "visibility": plan.visibility,
                "participants": [o.key for o in plan.participants.all()]}
@@ -262,7 +262,7 @@ def _plan_response(request, plan, *, ok: bool, message: str, **forms):
     return render(request, "network/plan_detail.html", ctx, status=422)
 
 
-def _editable_plan(request, ref, action):
+def _editable_plan(request, ref):
     plan = selectors.plan_get_for_user(user=request.user, ref=ref, capability="network.edit")
     if not selectors.can_edit_plan(request.user, plan):
         raise Http404("No such plan")
@@ -272,7 +272,7 @@ def _editable_plan(request, ref, action):
 @login_required
 @require_POST
 def plan_action_add(request, ref):
-    plan = _editable_plan(request, ref, "plan.action_add")
+    plan = _editable_plan(request, ref)
     form = ActionForm(request.POST)
     done = _call(form, lambda d: services.plan_action_add(user=request.user, plan=plan, data=d))
     return _plan_response(request, plan, ok=done is not None, message=_("Action added."), action_form=form)
@@ -281,7 +281,7 @@ def plan_action_add(request, ref):
 @login_required
 @require_POST
 def plan_action_update(request, ref, action_id):
-    plan = _editable_plan(request, ref, "plan.action_update")
+    plan = _editable_plan(request, ref)
     action = plan.actions.filter(pk=action_id).first()
     if action is None:
         raise Http404("No such action")
@@ -294,7 +294,7 @@ def plan_action_update(request, ref, action_id):
 @login_required
 @require_POST
 def plan_kpi_add(request, ref):
-    plan = _editable_plan(request, ref, "plan.kpi_add")
+    plan = _editable_plan(request, ref)
     form = KpiForm(request.POST)
     done = _call(form, lambda d: services.plan_kpi_add(user=request.user, plan=plan, data=d))
     return _plan_response(request, plan, ok=done is not None, message=_("Indicator added."), kpi_form=form)
@@ -303,7 +303,7 @@ def plan_kpi_add(request, ref):
 @login_required
 @require_POST
 def kpi_value_record(request, ref, kpi_id):
-    plan = _editable_plan(request, ref, "plan.kpi_value")
+    plan = _editable_plan(request, ref)
     kpi = plan.kpis.filter(pk=kpi_id).first()
     if kpi is None:
         raise Http404("No such indicator")
@@ -316,7 +316,7 @@ def kpi_value_record(request, ref, kpi_id):
 @login_required
 @require_POST
 def plan_kpis_refresh(request, ref):
-    plan = _editable_plan(request, ref, "plan.kpi_refresh")
+    plan = _editable_plan(request, ref)
     services.plan_kpis_refresh(user=request.user, plan=plan)
     return _plan_response(request, plan, ok=True, message=_("Computed indicators refreshed."))
 
@@ -324,7 +324,7 @@ def plan_kpis_refresh(request, ref):
 @login_required
 @require_POST
 def briefing_note_add(request, ref):
-    plan = _editable_plan(request, ref, "plan.note_add")
+    plan = _editable_plan(request, ref)
     form = NoteForm(request.POST)
     done = _call(form, lambda d: services.briefing_note_add(user=request.user, plan=plan, data=d))
     return _plan_response(request, plan, ok=done is not None, message=_("Briefing note added."), note_form=form)
