@@ -484,7 +484,7 @@ class MSE:
                     s = model_string(m, table.lists)
                     chosen[s] = chosen.get(s, 0) + 1
             boot_info = {"replicates": int(len(boot)), "valid": int(ok.sum()), "acceleration": ahat,
-                         "random_stream": self.random_stream, "seed": self._boot_seed,
+                         "random_stream": self.random_stream, "seed": self._bootstrap_seed(),
                          "estimates": [float(x) for x in boot],
                          "models_chosen": dict(sorted(chosen.items(), key=lambda kv: -kv[1])[:20])}
             same = chosen.get(self.model_.string, 0) / max(1, int(ok.sum()))
@@ -586,17 +586,21 @@ class MSE:
         est = np.where(res.codes == 0, res.estimate, np.nan)
         return est, [m if c == 0 else None for m, c in zip(models, res.codes, strict=False)]
 
+    def _bootstrap_seed(self) -> int | None:
+        """The seed the bootstrap runs with: R's default ``iseed`` when R's stream has none given."""
+        if self.random_stream == "r" and self.seed is None:
+            return R_DEFAULT_SEED
+        return None if self.seed is None else int(self.seed)
+
     def _bootstrap(self, table, model, all_models, order_idx, rng):
         t = table.n_lists
         y = table.counts
         n = int(y.sum())
         if self.random_stream == "r":
-            self._boot_seed = R_DEFAULT_SEED if self.seed is None else int(self.seed)
             order = table.resampling_order(as_given=self.method not in ("bic", "aic"))
             Y = np.zeros((self.bootstrap, len(y)), dtype=np.int64)
-            Y[:, order] = r_multinomial_resamples(y[order], self.bootstrap, self._boot_seed)
+            Y[:, order] = r_multinomial_resamples(y[order], self.bootstrap, self._bootstrap_seed())
         else:
-            self._boot_seed = self.seed
             Y = rng.multinomial(n, y / n, size=self.bootstrap)
         boot, models_b = self._choose_batch(t, Y, model, all_models, order_idx)
         pos = np.flatnonzero(y > 0)

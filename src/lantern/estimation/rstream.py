@@ -238,5 +238,7 @@ def r_multinomial_resamples(counts, replicates: int, seed: int) -> np.ndarray:
     counts = np.asarray(counts, dtype=np.float64)
     stream = RStream(seed)
     n = int(round(counts.sum()))
-    return np.vstack([stream.rmultinom(n, counts) for _ in range(int(replicates))]) if replicates else \
-        np.zeros((0, len(counts)), dtype=np.int64)
+    out = np.zeros((int(replicates), len(counts)), dtype=np.int64)
+    for b in range(len(out)):
+        out[b] = stream.rmultinom(n, counts)
+    return out
